@@ -1,0 +1,196 @@
+"""Intake throughput: requests per second for the request-form POST under gunicorn, as a ratio to a
+bare Flask endpoint measured in the same run, on SQLite and PostgreSQL. Load comes from wrk.
+
+    .venv/bin/python bench/intake_throughput.py [--backends sqlite postgresql] [--seconds 10] [--repeat 3]
+
+Each POST is the real thing: CSRF check, form validation, the request row, its deadline, the audit
+event, a verification challenge and an encrypted outbox message, committed. Rate limits are off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKERS = 4  # two per core on this 2-CPU machine
+TARGET_RPS, TARGET_RATIO = 300, 0.30
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/dsr_intake_bench"
+
+
+# wrk: POST the form with the session cookie and CSRF token fetched above, a new requester each time.
+LUA = """
+local counter = 0
+request = function()
+  counter = counter + 1
+  local body = string.gsub([[BODY]], "EMAIL", "p" .. counter .. "x" .. math.random(1, 1000000) .. "%%40example.org")
+  return wrk.format("POST", "/request", nil, body)
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serve(app: str, env: dict, port: int) -> subprocess.Popen:
+    process = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(WORKERS),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            app,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(150):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{app} did not start")
+
+
+def wrk(url: str, seconds: int, script: Path | None = None, headers: dict | None = None, body: str = "") -> float:
+    command = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    if script:
+        command += ["-s", str(script)]
+    env = {**os.environ, "WRK_BODY": body}
+    output = subprocess.run([*command, url], capture_output=True, text=True, env=env, check=True).stdout  # noqa: S603
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if errors:
+        raise RuntimeError(f"{errors.group(1)} failed responses:\n{output}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+
+
+def form_session(base: str) -> tuple[str, str]:
+    """A session cookie and its CSRF token, as a browser would have after opening the form."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + "/request", timeout=20).read().decode()  # noqa: S310
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    return cookie, token
+
+
+def database(backend: str, scratch: Path) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{scratch}/intake.sqlite3"
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text("DROP DATABASE IF EXISTS dsr_intake_bench WITH (FORCE)"))
+        connection.execute(text("CREATE DATABASE dsr_intake_bench"))
+    admin.dispose()
+    return PG_URL
+
+
+def measure(backend: str, seconds: int) -> tuple[float, float]:
+    scratch = Path(tempfile.mkdtemp())
+    env = {
+        **os.environ,
+        "DSR_ENV": "production",
+        "DSR_SECRET_KEY": "b" * 40,
+        "DSR_DATABASE_URL": database(backend, scratch),
+        "DSR_SECURE_COOKIES": "false",
+        "DSR_RATELIMIT_ENABLED": "false",
+        "DSR_BUNDLE_DIR": str(scratch),
+        "DSR_LOG_LEVEL": "WARNING",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,  # noqa: S603
+        check=True,
+        capture_output=True,
+    )
+    app_port, bare_port = free_port(), free_port()
+    web, bare = serve("app:app", env, app_port), serve("bench.bare_app:app", env, bare_port)
+    try:
+        base = f"http://127.0.0.1:{app_port}"
+        cookie, token = form_session(base)
+        body = urllib.parse.urlencode(
+            {
+                "csrf_token": token,
+                "request_type": "objection",
+                "purposes": "marketing",
+                "jurisdiction": "eu_gdpr",
+                "name": "Bench Person",
+                "email": "EMAIL",
+                "privacy_ack": "y",
+            }
+        )
+        headers = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+        script = scratch / "intake.lua"
+        script.write_text(LUA.replace("BODY", body))
+        wrk(base + "/request", 2, script, headers)  # warm up
+        intake = wrk(base + "/request", seconds, script, headers)
+        baseline = wrk(f"http://127.0.0.1:{bare_port}/", seconds, script=None, headers={}, body="")
+        return intake, baseline
+    finally:
+        for process in (web, bare):
+            process.terminate()
+            process.wait(timeout=20)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    lines = [
+        f"Intake throughput — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} CPUs, "
+        f"load {os.getloadavg()[0]:.2f}; gunicorn {WORKERS} sync workers, wrk 2 threads × 16 connections, "
+        f"{args.seconds} s, median of {args.repeat}",
+        "",
+        "| backend | form POST req/s | target | bare Flask req/s | ratio | target ratio |",
+        "|---|---|---|---|---|---|",
+    ]
+    for backend in args.backends:
+        runs = [measure(backend, args.seconds) for _ in range(args.repeat)]
+        intake = statistics.median(r[0] for r in runs)
+        bare = statistics.median(r[1] for r in runs)
+        ratio = statistics.median(r[0] / r[1] for r in runs)
+        lines.append(
+            f"| {backend} | {intake:.0f} | ≥ {TARGET_RPS} ({'meets' if intake >= TARGET_RPS else 'MISSES'}) "
+            f"| {bare:.0f} | {ratio:.2f} | ≥ {TARGET_RATIO} ({'meets' if ratio >= TARGET_RATIO else 'MISSES'}) |"
+        )
+    report = "\n".join(lines) + "\n"
+    print(report)
+    (ROOT / "bench" / "results" / "intake_throughput.md").write_text(report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Background work: job functions and the scheduler that runs them."""

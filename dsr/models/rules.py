@@ -1,0 +1,73 @@
+"""The editable copy of the legal clock's rules table (seeded from dsr.domain.rules)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dsr.domain.rules import DeadlineRule as RuleSpec
+from dsr.domain.rules import Period, Unit
+from dsr.extensions import db
+from dsr.models.types import UTCDateTime, enum_column, utcnow
+
+
+class DeadlineRule(db.Model):
+    __tablename__ = "deadline_rule"
+    __table_args__ = (UniqueConstraint("jurisdiction", "request_type", name="uq_deadline_rule_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jurisdiction: Mapped[str] = mapped_column(String(32))
+    request_type: Mapped[str] = mapped_column(String(32))
+    respond_amount: Mapped[int]
+    respond_unit: Mapped[Unit] = mapped_column(enum_column(Unit))
+    extension_amount: Mapped[int | None]
+    extension_unit: Mapped[Unit | None] = mapped_column(enum_column(Unit))
+    pause_allowed: Mapped[bool] = mapped_column(default=False)
+    roll_forward: Mapped[bool] = mapped_column(default=False)
+    acknowledge_amount: Mapped[int | None]
+    acknowledge_unit: Mapped[Unit | None] = mapped_column(enum_column(Unit))
+    extension_notice_required: Mapped[bool] = mapped_column(default=True)
+    holiday_calendar: Mapped[str] = mapped_column(String(16), default="")
+    reference: Mapped[str] = mapped_column(String(200), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    def to_spec(self) -> RuleSpec:
+        def period(amount: int | None, unit: Unit | None) -> Period | None:
+            return Period(amount, unit) if amount and unit else None
+
+        return RuleSpec(
+            jurisdiction=self.jurisdiction,
+            request_type=self.request_type,
+            respond_within=Period(self.respond_amount, self.respond_unit),
+            extension=period(self.extension_amount, self.extension_unit),
+            pause_allowed=self.pause_allowed,
+            roll_forward=self.roll_forward,
+            acknowledge_within=period(self.acknowledge_amount, self.acknowledge_unit),
+            extension_notice_required=self.extension_notice_required,
+            holiday_calendar=self.holiday_calendar,
+            reference=self.reference,
+            notes=self.notes,
+        )
+
+    @classmethod
+    def from_spec(cls, spec: RuleSpec) -> DeadlineRule:
+        row = cls(jurisdiction=spec.jurisdiction, request_type=spec.request_type)
+        row.apply(spec)
+        return row
+
+    def apply(self, spec: RuleSpec) -> None:
+        """Copy every editable field of a rule spec onto this row."""
+        self.respond_amount, self.respond_unit = spec.respond_within.amount, spec.respond_within.unit
+        self.extension_amount = spec.extension.amount if spec.extension else None
+        self.extension_unit = spec.extension.unit if spec.extension else None
+        self.acknowledge_amount = spec.acknowledge_within.amount if spec.acknowledge_within else None
+        self.acknowledge_unit = spec.acknowledge_within.unit if spec.acknowledge_within else None
+        self.pause_allowed = spec.pause_allowed
+        self.roll_forward = spec.roll_forward
+        self.extension_notice_required = spec.extension_notice_required
+        self.holiday_calendar = spec.holiday_calendar
+        self.reference = spec.reference
+        self.notes = spec.notes

@@ -1,0 +1,1 @@
+"""Notifications: the outbox, its delivery worker, and the mail and SMS backends."""

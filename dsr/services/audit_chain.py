@@ -1,0 +1,144 @@
+"""Sealing audit events into the hash chain when the transaction that wrote them commits.
+
+Why at commit, under a lock on one `audit_head` row:
+
+- One chain, never forked. Appending reads the head (last position and hash) and writes it back; the
+  head row is read with SELECT … FOR UPDATE on PostgreSQL and MariaDB, so a second writer waits until
+  the first commits and then reads the head the first one left. SQLite has one writer at a time: the
+  sealing transaction has already inserted its events, so it holds the write lock while it reads.
+- Short and deadlock-free. `record_event` only adds the row (no extra query). At commit, the session
+  first flushes everything else, so every other row lock is taken, then locks the head last and
+  touches nothing but its own new events and the head. Nobody holding the head ever waits on
+  anything, so waits cannot form a cycle, and the head is held only for the commit's last statements
+  (a job that sends mail for a minute does not stall the web workers' audit writes).
+- Hash what is stored. The events are read back (one query by primary key) and hashed from the
+  database's own values, exactly as `flask dsr audit verify` will read them later.
+
+Chain order is `chain_seq`, the position handed out under the lock; ids come from the database's
+sequence when rows are inserted and may interleave between transactions, so verification walks
+`chain_seq`, not `id`. Until its transaction commits an event is invisible to everyone else; once
+committed it is chained, so a committed event without a position was not written by this code.
+
+What it does not protect against: anyone able to write the database can recompute every hash after
+their edit (SHA-256 has no secret); the head hash that verification prints (and records as an
+`audit.verified` event) is what to keep somewhere else to notice that. Rows written by code that
+bypasses the ORM session are left unchained and reported as inserted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Row, bindparam, event, insert, inspect, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from dsr.domain.audit_chain import GENESIS, LinkFields, link_hash
+from dsr.models.audit import AuditEvent, AuditHead
+
+HEAD_ID = 1
+_UNSEALED = "dsr_audit_unsealed"
+E = AuditEvent
+LINK_COLUMNS = (
+    E.id,
+    E.chain_seq,
+    E.occurred_at,
+    E.actor_kind,
+    E.actor_user_id,
+    E.actor_label,
+    E.request_id,
+    E.action,
+    E.details,
+    E.prev_hash,
+    E.entry_hash,
+)
+
+
+def link_fields(row: Row, seq: int) -> LinkFields:
+    """The hashed facts of an event row selected with LINK_COLUMNS."""
+    return LinkFields(
+        seq=seq,
+        occurred_at=row.occurred_at,
+        actor_kind=row.actor_kind,
+        actor_user_id=row.actor_user_id,
+        actor_label=row.actor_label,
+        request_id=row.request_id,
+        action=row.action,
+        details=row.details,
+    )
+
+
+@event.listens_for(Session, "after_flush")
+def _remember_new_events(session: Session, flush_context) -> None:
+    new = [obj for obj in session.new if isinstance(obj, AuditEvent)]
+    if new:
+        session.info.setdefault(_UNSEALED, []).extend(new)
+
+
+@event.listens_for(Session, "before_commit")
+def _seal_on_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: the outer transaction seals when it commits
+    if not session.info.get(_UNSEALED) and not any(isinstance(obj, AuditEvent) for obj in session.new):
+        return
+    session.flush()  # every other row lock first; the head is always the last lock taken
+    events = [e for e in session.info.pop(_UNSEALED, []) if inspect(e).persistent and e.chain_seq is None]
+    if events:
+        seal(session, events)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_UNSEALED, None)
+
+
+def seal(session: Session, events: Iterable[AuditEvent]) -> None:
+    """Chain these flushed, unsealed events after the current head, in id order."""
+    by_id = {e.id: e for e in events}
+    rows = session.execute(select(*LINK_COLUMNS).where(E.id.in_(list(by_id))).order_by(E.id)).all()
+    seq, prev = lock_head(session)
+    links = []
+    for row in rows:
+        seq += 1
+        digest = link_hash(link_fields(row, seq), prev)
+        links.append({"event_id": row.id, "seq": seq, "prev": prev, "digest": digest})
+        prev = digest
+    table = E.__table__
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("event_id"))
+        .values(chain_seq=bindparam("seq"), prev_hash=bindparam("prev"), entry_hash=bindparam("digest")),
+        links,
+    )
+    session.execute(update(AuditHead.__table__).where(AuditHead.id == HEAD_ID).values(seq=seq, entry_hash=prev))
+    for link in links:
+        sealed = by_id[link["event_id"]]
+        set_committed_value(sealed, "chain_seq", link["seq"])
+        set_committed_value(sealed, "prev_hash", link["prev"])
+        set_committed_value(sealed, "entry_hash", link["digest"])
+
+
+def lock_head(session: Session) -> tuple[int, str]:
+    """The head's position and hash, locked until commit; created when missing (a fresh database)."""
+    head = session.execute(
+        select(AuditHead.seq, AuditHead.entry_hash).where(AuditHead.id == HEAD_ID).with_for_update()
+    ).one_or_none()
+    if head is not None:
+        return head.seq, head.entry_hash
+    seq, digest = last_link(session)
+    session.execute(insert(AuditHead.__table__).values(id=HEAD_ID, seq=seq, entry_hash=digest))
+    return seq, digest
+
+
+def last_link(session: Session) -> tuple[int, str]:
+    """The last chained event's position and hash, (0, GENESIS) when there is none."""
+    row = session.execute(
+        select(E.chain_seq, E.entry_hash).where(E.chain_seq.is_not(None)).order_by(E.chain_seq.desc()).limit(1)
+    ).one_or_none()
+    return (row.chain_seq, row.entry_hash) if row else (0, GENESIS)
+
+
+def read_head(session: Session) -> tuple[int, str] | None:
+    head = session.execute(select(AuditHead.seq, AuditHead.entry_hash).where(AuditHead.id == HEAD_ID)).one_or_none()
+    return (head.seq, head.entry_hash) if head else None

@@ -1,0 +1,48 @@
+"""Reading, seeding and editing the legal clock's rules table."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dsr.domain.actors import Actor
+from dsr.domain.rules import DEFAULT_RULES, find_rule
+from dsr.domain.rules import DeadlineRule as RuleSpec
+from dsr.models import DeadlineRule
+from dsr.services.audit import record_event
+
+
+def load_rules(session: Session) -> list[RuleSpec]:
+    return [row.to_spec() for row in session.scalars(select(DeadlineRule))]
+
+
+def rule_for(session: Session, jurisdiction: str, request_type: str) -> RuleSpec:
+    return find_rule(load_rules(session), jurisdiction, request_type)
+
+
+def seed_default_rules(session: Session) -> int:
+    """Insert the default rules that are missing; existing (possibly edited) rows stay as they are."""
+    existing = {(r.jurisdiction, r.request_type) for r in session.scalars(select(DeadlineRule))}
+    missing = [spec for spec in DEFAULT_RULES if (spec.jurisdiction, spec.request_type) not in existing]
+    session.add_all(DeadlineRule.from_spec(spec) for spec in missing)
+    session.flush()
+    return len(missing)
+
+
+def update_rule(session: Session, actor: Actor, now: datetime, row: DeadlineRule, spec: RuleSpec) -> None:
+    before = _readable(row.to_spec())
+    row.apply(spec)
+    after = _readable(row.to_spec())
+    changed = {key: {"from": before[key], "to": after[key]} for key in after if before[key] != after[key]}
+    if changed:
+        record_event(
+            session, actor, "rules.updated", now, rule=f"{row.jurisdiction}/{row.request_type}", changes=changed
+        )
+    session.flush()
+
+
+def _readable(spec: RuleSpec) -> dict[str, str]:
+    return {f.name: "none" if getattr(spec, f.name) is None else str(getattr(spec, f.name)) for f in fields(spec)}

@@ -1,0 +1,1 @@
+"""Connectors to the systems of the data inventory: sql (queried), manual (tasks for staff), webhook (signed jobs)."""

@@ -1,0 +1,1 @@
+from tests.services.consent_fixtures import crm, environ, setup  # noqa: F401

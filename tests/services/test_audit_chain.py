@@ -1,0 +1,199 @@
+"""The audit trail's hash chain: every committed event is chained, once, in one unforked line."""
+
+from __future__ import annotations
+
+import os
+import threading
+from datetime import UTC, datetime, timedelta
+
+import flask_migrate
+import pytest
+from sqlalchemy import MetaData, create_engine, func, select, text
+
+from dsr import create_app
+from dsr.domain.actors import Actor
+from dsr.domain.audit_chain import GENESIS, LinkFields, link_hash
+from dsr.extensions import db
+from dsr.models import AuditEvent
+from dsr.models.audit import AuditHead
+from dsr.services.audit import record_event
+from dsr.services.audit_verify import verify_chain
+from tests.factories import make_request
+from tests.servers import SERVERS, database_url, server_kinds
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+ADA = Actor.system("tests")
+
+
+def chain(session) -> list[AuditEvent]:
+    session.expire_all()
+    return session.scalars(select(AuditEvent).order_by(AuditEvent.chain_seq)).all()
+
+
+def test_committed_events_are_chained_in_order_from_the_origin(session):
+    request = make_request(session, T0)
+    record_event(session, ADA, "request.note_added", T0, request, note="first")
+    record_event(session, ADA, "request.assigned", T0 + timedelta(seconds=1), request, to=None)
+    session.commit()
+
+    events = chain(session)
+    assert [e.chain_seq for e in events] == list(range(1, len(events) + 1))
+    assert events[0].prev_hash == GENESIS
+    for before, after in zip(events, events[1:], strict=False):
+        assert after.prev_hash == before.entry_hash
+    last = events[-1]
+    expected = link_hash(
+        LinkFields(
+            last.chain_seq,
+            last.occurred_at,
+            last.actor_kind,
+            last.actor_user_id,
+            last.actor_label,
+            last.request_id,
+            last.action,
+            {},  # to=None is left out of the details
+        ),
+        last.prev_hash,
+    )
+    assert last.entry_hash == expected
+    head = session.get(AuditHead, 1)
+    assert (head.seq, head.entry_hash) == (last.chain_seq, last.entry_hash)
+    assert verify_chain(session).ok
+
+
+def test_events_flushed_early_and_events_added_at_commit_join_the_same_chain(session):
+    request = make_request(session, T0)
+    record_event(session, ADA, "request.note_added", T0, request)
+    session.flush()  # autoflush by a query, say: the row exists before the commit seals it
+    assert session.scalar(select(func.count()).where(AuditEvent.chain_seq.is_(None))) == 1
+    record_event(session, ADA, "request.assigned", T0, request)
+    session.commit()
+    assert session.scalar(select(func.count()).where(AuditEvent.chain_seq.is_(None))) == 0
+    assert verify_chain(session).checked == len(chain(session))
+
+
+def test_rolled_back_events_leave_no_trace_in_the_chain(session):
+    request = make_request(session, T0)
+    record_event(session, ADA, "request.note_added", T0, request)
+    session.flush()
+    session.rollback()
+    with session.begin_nested():
+        record_event(session, ADA, "request.assigned", T0, request)
+    savepoint = session.begin_nested()
+    record_event(session, ADA, "request.reopen", T0, request)
+    session.flush()
+    savepoint.rollback()
+    session.commit()
+    actions = [e.action for e in chain(session)]
+    assert "request.note_added" not in actions and "request.reopen" not in actions
+    assert actions[-1] == "request.assigned"
+    assert verify_chain(session).ok
+
+
+def test_a_transaction_without_events_does_not_touch_the_head(session):
+    make_request(session, T0)
+    before = session.get(AuditHead, 1).seq
+    session.execute(text("SELECT 1"))
+    session.commit()
+    session.expire_all()
+    assert session.get(AuditHead, 1).seq == before
+
+
+def migrated_app(url: str):
+    application = create_app("test", {"SQLALCHEMY_DATABASE_URI": url})
+    with application.app_context():
+        metadata = MetaData()
+        metadata.reflect(bind=db.engine)
+        metadata.drop_all(bind=db.engine)
+        flask_migrate.upgrade()
+    return application
+
+
+@pytest.fixture(params=["sqlite", *server_kinds()])
+def writers_app(request, tmp_path):
+    """A database of its own: a file for SQLite; on a server one per test run (never the suite's `test`)."""
+    name = f"dsr_audit_chain_{os.getpid()}"
+    url = f"sqlite:///{tmp_path / 'chain.sqlite3'}" if request.param == "sqlite" else database_url(request.param, name)
+    application = migrated_app(url)
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+    if request.param != "sqlite":
+        drop_database(request.param, name)
+
+
+def drop_database(kind: str, name: str) -> None:
+    engine = create_engine(SERVERS[kind][1], isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(
+            text(f'DROP DATABASE IF EXISTS "{name}"' if kind == "postgresql" else f"DROP DATABASE IF EXISTS `{name}`")
+        )
+    engine.dispose()
+
+
+WRITERS, TRANSACTIONS = 6, 20
+
+
+def test_concurrent_writers_never_fork_the_chain(writers_app):
+    start = threading.Barrier(WRITERS)
+    errors: list[BaseException] = []
+
+    def writer(number: int) -> None:
+        try:
+            with writers_app.app_context():
+                start.wait()
+                for i in range(TRANSACTIONS):
+                    for j in range(1 + (number + i) % 3):  # one to three events per transaction
+                        record_event(db.session, Actor.system(f"writer {number}"), "job.run_now", T0, n=i, k=j)
+                    if i % 4 == 0:
+                        db.session.flush()  # some rows exist well before their commit
+                    db.session.commit()
+        except BaseException as exc:  # surfaced in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+
+    assert errors == []
+    expected = sum(1 + (n + i) % 3 for n in range(WRITERS) for i in range(TRANSACTIONS))
+    with writers_app.app_context():
+        seqs = db.session.scalars(select(AuditEvent.chain_seq).order_by(AuditEvent.chain_seq)).all()
+        assert seqs == list(range(1, expected + 1))  # every event once, no gap, no fork
+        report = verify_chain(db.session)
+        assert report.ok and report.checked == expected, report.describe()
+
+
+def test_a_slow_transaction_does_not_hold_up_other_writers(writers_app):
+    """The head is locked only while a transaction commits, not from its first event on."""
+    if writers_app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("SQLite has one writer at a time whatever the chain does")
+    flushed, done = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def slow() -> None:
+        try:
+            with writers_app.app_context():
+                record_event(db.session, Actor.system("slow"), "job.run_now", T0)
+                db.session.flush()
+                flushed.set()
+                done.wait(30)  # e.g. a job talking to a mail server before it commits
+                db.session.commit()
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    assert flushed.wait(30)
+    with writers_app.app_context():
+        record_event(db.session, Actor.system("fast"), "job.run_now", T0)
+        db.session.commit()  # would wait for the slow one if the lock were taken at its first event
+        done.set()
+    thread.join(30)
+    assert errors == []
+    with writers_app.app_context():
+        labels = db.session.scalars(select(AuditEvent.actor_label).order_by(AuditEvent.chain_seq)).all()
+        assert labels == ["fast", "slow"]
+        assert verify_chain(db.session).ok
