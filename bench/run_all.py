@@ -25,6 +25,8 @@ BENCHMARKS = [
     ("Access bundle", "access_bundle.py", [], ["--rows", "100000", "--repeat", "1"]),
     ("Erasure", "erasure.py", [], ["--rows", "100000", "--repeat", "1"]),
     ("Reminder sweep", "reminder_sweep.py", [], ["--sizes", "100000", "--repeat", "1"]),
+    ("Audit verification and reports", "audit_and_reports.py", [], ["--events", "100000"]),
+    ("Idle memory", "idle_memory.py", [], ["--repeat", "1"]),
 ]
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
