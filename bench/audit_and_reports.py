@@ -1,7 +1,7 @@
 """`flask dsr audit verify` over 100,000 and 1,000,000 events; Admin → Reports over 100,000 requests.
 
-Targets (issue 9): verifying is streaming (bounded memory) and takes seconds on a million events;
-every report query renders well under a second on 100,000 requests. Each backend gets a fresh
+Aims (ours; TARGETS.md names none): verifying streams (bounded memory), about a minute at most for
+a million events; every report query renders well under a second on 100,000 requests. Each backend gets a fresh
 database built by the migrations, filled with bulk inserts (events already chained), then:
 
 - verify: `verify_chain` over the whole chain (wall time and peak RSS of this process);

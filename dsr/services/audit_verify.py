@@ -1,8 +1,9 @@
 """Walking the audit chain: the first event that was altered, removed or inserted, if any.
 
 The walk streams the chain in `chain_seq` order a batch at a time (keyset on the unique index), so
-memory stays bounded and a million events cost a few seconds. It takes no lock: it checks the chain
-up to the head it read first, and events appended meanwhile are left for the next run.
+memory stays bounded (a million events: about 45 s and 150 MB on a 2-CPU machine, see bench/). It
+takes no lock: it checks the chain up to the head it read first, and events appended meanwhile are
+left for the next run.
 """
 
 from __future__ import annotations

@@ -109,17 +109,27 @@ def migrated_app(url: str):
     return application
 
 
-@pytest.fixture(params=["sqlite", *server_kinds()])
-def writers_app(request, tmp_path):
+def own_database_app(kind: str, tmp_path):
     """A database of its own: a file for SQLite; on a server one per test run (never the suite's `test`)."""
     name = f"dsr_audit_chain_{os.getpid()}"
-    url = f"sqlite:///{tmp_path / 'chain.sqlite3'}" if request.param == "sqlite" else database_url(request.param, name)
+    url = f"sqlite:///{tmp_path / 'chain.sqlite3'}" if kind == "sqlite" else database_url(kind, name)
     application = migrated_app(url)
     yield application
     with application.app_context():
         db.engine.dispose()
-    if request.param != "sqlite":
-        drop_database(request.param, name)
+    if kind != "sqlite":
+        drop_database(kind, name)
+
+
+@pytest.fixture(params=["sqlite", *server_kinds()])
+def writers_app(request, tmp_path):
+    yield from own_database_app(request.param, tmp_path)
+
+
+@pytest.fixture(params=server_kinds())
+def server_writers_app(request, tmp_path):
+    """Servers only: SQLite has one writer at a time whatever the chain does."""
+    yield from own_database_app(request.param, tmp_path)
 
 
 def drop_database(kind: str, name: str) -> None:
@@ -166,10 +176,9 @@ def test_concurrent_writers_never_fork_the_chain(writers_app):
         assert report.ok and report.checked == expected, report.describe()
 
 
-def test_a_slow_transaction_does_not_hold_up_other_writers(writers_app):
+def test_a_slow_transaction_does_not_hold_up_other_writers(server_writers_app):
     """The head is locked only while a transaction commits, not from its first event on."""
-    if writers_app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        pytest.skip("SQLite has one writer at a time whatever the chain does")
+    writers_app = server_writers_app
     flushed, done = threading.Event(), threading.Event()
     errors: list[BaseException] = []
 
