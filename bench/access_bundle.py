@@ -151,12 +151,13 @@ def table(results: list[dict], repeat: int) -> str:
     ]
     for r in results:
         seconds_target, rss_target = TARGETS.get(r["rows"], (None, 150.0))
-        ok = (seconds_target is None or r["seconds"] <= seconds_target) and r["peak_rss_mb"] <= rss_target
-        time_target = f"≤ {seconds_target:.0f} s" if seconds_target else "—"
+        time_ok = seconds_target is None or r["seconds"] <= seconds_target
+        time_target = f"≤ {seconds_target:.0f} s{'' if time_ok else ' **missed**'}" if seconds_target else "—"
+        rss_note = "" if r["peak_rss_mb"] <= rss_target else " **missed**"
         runs = ", ".join(map(str, r["all_seconds"]))
         lines.append(
             f"| {r['backend']} | {r['rows']:,} | {r['seconds']:.2f} s | {time_target} | {r['peak_rss_mb']:.0f} MB "
-            f"| ≤ {rss_target:.0f} MB{'' if ok else ' **missed**'} | {runs} | {r['cpu']:.2f} s | {r['baseline']:.2f} s "
+            f"| ≤ {rss_target:.0f} MB{rss_note} | {runs} | {r['cpu']:.2f} s | {r['baseline']:.2f} s "
             f"| {r['seconds'] / r['baseline']:.1f}× | {r['bytes'] / 1e6:.1f} MB |"
         )
     return "\n".join(lines) + "\n"

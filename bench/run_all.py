@@ -38,6 +38,12 @@ def result_file(script: str) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one run of each, smaller sizes (a smoke check)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="SCRIPT",
+        help="run only these (e.g. intake_throughput.py); the others' tables are taken from their last results",
+    )
     args = parser.parse_args()
     sections = [
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({platform.machine()}, "
@@ -46,6 +52,10 @@ def main() -> None:
     ]
     failed = []
     for title, script, full, quick in BENCHMARKS:
+        if args.only and script not in args.only:
+            kept = result_file(script)
+            sections.append(f"### {title}\n\n{kept.read_text().strip() if kept.exists() else 'Not run yet.'}")
+            continue
         print(f"== {title}", flush=True)
         done = subprocess.run(
             [sys.executable, str(ROOT / "bench" / script), *(quick if args.quick else full)],  # noqa: S603

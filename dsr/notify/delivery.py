@@ -77,7 +77,8 @@ def deliver_due(
     lease: timedelta = DEFAULT_LEASE,
     webhooks: WebhookSender | None = None,
 ) -> DeliveryReport:
-    """Send up to batch_size due messages once; the caller commits the outcomes.
+    """Send up to batch_size due messages once, committing each outcome as soon as it is known, so a
+    crash after a send can repeat at most that one message (with the same Message-ID), never the batch.
 
     max_attempts defaults to the DSR_OUTBOX_MAX_ATTEMPTS setting.
     """
@@ -98,6 +99,7 @@ def deliver_due(
 
     def settle(row: OutboxMessage, result: SendResult) -> None:
         settled.append(_settle(row, result, now, max_attempts))
+        session.commit()
 
     _send_batch(by_channel[Channel.EMAIL], mailer, lambda row: _email(row, cipher), settle, deadline)
     if by_channel[Channel.WEBHOOK]:

@@ -160,3 +160,35 @@ def test_a_worker_hands_back_what_it_cannot_send_within_its_lease(session):
     assert (second.status, second.attempts, second.claimed_until) == (OutboxStatus.PENDING, 0, None)
     assert deliver(session, mailer, lease=timedelta(seconds=10)) == DeliveryReport(sent=1)
     assert session.scalars(select(OutboxMessage.status)).all() == [OutboxStatus.SENT] * 2
+
+
+class DyingMailer:
+    """Sends over one connection and the process dies (an exception no handler catches) on the third message."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def connect(self):
+        return nullcontext(self)
+
+    def send(self, email) -> SendResult:
+        if len(self.sent) == 2:
+            raise SystemExit("killed")
+        self.sent.append(email.message_id)
+        return SendResult.sent()
+
+
+def test_a_worker_dying_mid_batch_repeats_none_of_what_it_sent(session, smtp):
+    messages = [queue(session, f"person{i}@example.org") for i in range(4)]
+    dying = DyingMailer()
+    try:
+        deliver_due(session, T0, dying, ConsoleSms())
+    except SystemExit:
+        session.rollback()  # what a dead process's open transaction amounts to
+    assert len(dying.sent) == 2
+
+    # Once the lease has run out another worker takes over: only the two that never went out are sent.
+    assert deliver(session, smtp.mailer(), T0 + timedelta(minutes=10)) == DeliveryReport(sent=2)
+    delivered = [m["Message-ID"] for m in smtp.mailbox.messages]
+    assert sorted(dying.sent + delivered) == sorted(m.message_id for m in messages)
+    assert session.scalars(select(OutboxMessage.status)).all() == [OutboxStatus.SENT] * 4

@@ -166,3 +166,25 @@ def test_admin_edits_a_letter_template(admin_client, session, filed):
     assert template.body == "Until {due_date}."
     html = admin_client.get(f"/staff/requests/{filed.reference}/extend").get_data(as_text=True)
     assert f"More time for {filed.reference}" in html
+
+
+def verified_count(html: str) -> int:
+    return int(html.split('<span class="count">')[2].split("<")[0])  # the second status: Verified
+
+
+def test_cached_queue_counts_keep_each_viewers_confidential_requests_their_own(
+    staff_client, filed, session, app, monkeypatch
+):
+    monkeypatch.setitem(app.config, "DSR_QUEUE_COUNTS_SECONDS", 3600)
+    app.extensions.pop("dsr_queue_counts", None)
+    act(staff_client, filed, "claim")
+    session.refresh(filed)
+    filed.confidential = True
+    session.commit()
+    make_user(session, "kim@acme-crm.example", Role.STAFF, "Kim")
+    kim = app.test_client()
+    sign_in(kim, "kim@acme-crm.example")
+    mine = verified_count(staff_client.get("/staff/").get_data(as_text=True))
+    theirs = verified_count(kim.get("/staff/").get_data(as_text=True))
+    assert (mine, theirs) == (1, 0)  # counted for the assignee only, whoever looked first
+    assert verified_count(staff_client.get("/staff/").get_data(as_text=True)) == 1

@@ -69,19 +69,28 @@ def home():
 
 
 def header_counts() -> queue_service.OpenCounts:
-    """The queue header's counts. Everyone's non-confidential counts are shared and kept for a few
-    seconds per process (DSR_QUEUE_COUNTS_SECONDS); each viewer's own confidential ones are added fresh."""
+    """The queue header's counts, kept for a few seconds per process (DSR_QUEUE_COUNTS_SECONDS): everyone's
+    non-confidential counts are shared; each viewer's own confidential ones are kept per viewer."""
+    day = today()
+    if current_user.is_admin:
+        return _cached_counts(("all", day), lambda: queue_service.open_counts(db.session, day))
+    shared = _cached_counts(("shared", day), lambda: queue_service.open_counts(db.session, day, confidential=False))
+    own = _cached_counts(
+        ("own", current_user.id, day),
+        lambda: queue_service.open_counts(db.session, day, confidential=True, assignee_id=current_user.id),
+    )
+    return shared + own
+
+
+def _cached_counts(key: tuple, compute) -> queue_service.OpenCounts:
     ttl = current_app.config["DSR_QUEUE_COUNTS_SECONDS"]
-    key = ("all" if current_user.is_admin else "shared", today())
     cache = current_app.extensions.setdefault("dsr_queue_counts", {})
     hit = cache.get(key)
     if hit is None or time.monotonic() - hit[0] >= ttl:
-        counts = queue_service.open_counts(db.session, today(), confidential=None if current_user.is_admin else False)
-        cache.clear()  # one day's entries at most
-        cache[key] = hit = (time.monotonic(), counts)
-    if current_user.is_admin:
-        return hit[1]
-    return queue_service.counts_for(db.session, current_user, today(), shared=hit[1])
+        if len(cache) > 10_000 or any(k[-1] != key[-1] for k in cache):
+            cache.clear()  # a new day, or more viewers than a process will ever see: start again
+        cache[key] = hit = (time.monotonic(), compute())
+    return hit[1]
 
 
 def visible_request(reference: str) -> DataSubjectRequest:
