@@ -56,4 +56,3 @@ def test_requester_attaches_an_id_document_and_staff_download_it(page, browser, 
     assert download.value.suggested_filename == "passport scan.pdf"
     assert download.value.path().read_bytes() == PDF
     page.locator(".timeline .attachments").last.scroll_into_view_if_needed()
-
