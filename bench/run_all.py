@@ -44,9 +44,13 @@ def main() -> None:
         metavar="SCRIPT",
         help="run only these (e.g. intake_throughput.py); the others' tables are taken from their last results",
     )
+    parser.add_argument("--collect", action="store_true", help="run nothing: rebuild latest.md and the README table")
     args = parser.parse_args()
+    if args.collect:
+        args.only = ["(none)"]
+    verb = "Collected" if args.only else "Run"  # with --only, each table below carries its own run's date
     sections = [
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({platform.machine()}, "
+        f"{verb} {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({platform.machine()}, "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}){' — quick mode' if args.quick else ''}. "
         "Targets from TARGETS.md.",
     ]
