@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from dsr.domain.lifecycle import Status
 from dsr.domain.requests import JURISDICTION_LABELS, REQUEST_TYPE_LABELS, RejectionReason
-from dsr.web.choices import choices
+from dsr.web.choices import QuickSelect, choices
 
 
 class QueueFilterForm(FlaskForm):
@@ -20,20 +20,23 @@ class QueueFilterForm(FlaskForm):
         choices=choices([("open", "All open"), *[(s.value, s.label) for s in Status], ("all", "Everything")]),
         default="open",
         validate_choice=False,
+        widget=QuickSelect(),
     )
     request_type = SelectField(
         "Type",
         choices=choices([("", "Any type"), *[(t.value, label) for t, label in REQUEST_TYPE_LABELS.items()]]),
         default="",
         validate_choice=False,
+        widget=QuickSelect(),
     )
     jurisdiction = SelectField(
         "Jurisdiction",
         choices=choices([("", "Anywhere"), *[(j.value, label) for j, label in JURISDICTION_LABELS.items()]]),
         default="",
         validate_choice=False,
+        widget=QuickSelect(),
     )
-    assignee = SelectField("Assignee", default="", validate_choice=False)
+    assignee = SelectField("Assignee", default="", validate_choice=False, widget=QuickSelect())
     overdue = BooleanField("Overdue only")
     q = StringField(
         "Search",
@@ -45,7 +48,7 @@ class QueueFilterForm(FlaskForm):
 
 class BulkAssignForm(FlaskForm):
     references = SelectMultipleField("Requests", choices=[], validate_choice=False)
-    assignee = SelectField("Assign to", validate_choice=False)
+    assignee = SelectField("Assign to", validate_choice=False, widget=QuickSelect())
     submit = SubmitField("Assign selected")
 
 

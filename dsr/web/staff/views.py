@@ -7,7 +7,17 @@ import io
 import time
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -28,7 +38,11 @@ require_roles(bp, Role.STAFF, Role.ADMIN)
 
 
 def staff_choices(blank: str | None = None, extra: tuple[tuple[str, str], ...] = ()) -> list:
-    people = db.session.scalars(select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.name))
+    if "dsr_active_staff" not in g:  # one query per page however many pickers it shows (and the queue's
+        # assignee names then come from the session's identity map, not a query each)
+        query = select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.name)
+        g.dsr_active_staff = db.session.scalars(query).all()
+    people = g.dsr_active_staff
     return choices([*([("", blank)] if blank is not None else []), *extra, *((u.public_id, u.name) for u in people)])
 
 
