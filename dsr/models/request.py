@@ -35,6 +35,7 @@ class DataSubjectRequest(db.Model):
         Index("ix_dsr_request_open_counts", "is_open", "confidential", "status", "due_on"),
         Index("ix_dsr_request_assignee_open_due", "assignee_id", "is_open", "due_on", "id"),
         Index("ix_dsr_request_open_type_due", "is_open", "request_type", "due_on", "id"),
+        Index("ix_dsr_request_open_type_name", "is_open", "request_type", "search_name"),  # type + name search
         Index("ix_dsr_request_status_due", "status", "due_on", "id"),
         # The acknowledgement-clock sweep reads a window of acknowledge_by dates (dsr.services.reminders).
         Index("ix_dsr_request_open_acknowledge", "is_open", "acknowledge_by"),
