@@ -12,7 +12,6 @@ from flask import (
     Response,
     abort,
     current_app,
-    g,
     render_template,
     request,
     stream_with_context,
@@ -38,11 +37,13 @@ require_roles(bp, Role.STAFF, Role.ADMIN)
 
 
 def staff_choices(blank: str | None = None, extra: tuple[tuple[str, str], ...] = ()) -> list:
-    if "dsr_active_staff" not in g:  # one query per page however many pickers it shows (and the queue's
-        # assignee names then come from the session's identity map, not a query each)
+    # One query per request however many pickers the page shows (and the queue's assignee names then come
+    # from the session's identity map). Kept in the request's environ, not `g`: an app context, and so `g`,
+    # can outlive a request (a CLI command or a test that pushed one), and staff must never be stale.
+    people = request.environ.get("dsr.active_staff")
+    if people is None:
         query = select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.name)
-        g.dsr_active_staff = db.session.scalars(query).all()
-    people = g.dsr_active_staff
+        people = request.environ["dsr.active_staff"] = db.session.scalars(query).all()
     return choices([*([("", blank)] if blank is not None else []), *extra, *((u.public_id, u.name) for u in people)])
 
 
