@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -38,6 +39,13 @@ def test_queue_lists_requests_with_due_badges_and_filters(staff_client, filed, s
     act(staff_client, filed, "claim")
     assert filed.reference in staff_client.get("/staff/?assignee=mine").get_data(as_text=True)
     assert "No requests match" in staff_client.get("/staff/?q=nobody").get_data(as_text=True)
+
+
+def test_queue_page_ids_are_unique_so_each_label_names_one_control(staff_client, filed):
+    html = staff_client.get("/staff/").get_data(as_text=True)
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert '<label for="bulk-assignee">Assign to</label>' in html
 
 
 def test_request_page_shows_clock_identity_and_only_allowed_actions(staff_client, filed):

@@ -48,8 +48,9 @@ class QueueFilterForm(FlaskForm):
 
 class BulkAssignForm(FlaskForm):
     references = SelectMultipleField("Requests", choices=[], validate_choice=False)
-    assignee = SelectField("Assign to", validate_choice=False, widget=QuickSelect())
-    submit = SubmitField("Assign selected")
+    # Its own id: the filter form above it on the queue page has an "assignee" picker too.
+    assignee = SelectField("Assign to", validate_choice=False, widget=QuickSelect(), id="bulk-assignee")
+    submit = SubmitField("Assign selected", id="bulk-submit")
 
 
 class AssignForm(FlaskForm):
