@@ -89,8 +89,7 @@ def test_a_waiting_erasure_callback_still_needs_its_signature(app, cast, limiter
 
 def test_the_api_does_not_accept_an_admin_cookie(app, cast, limiter_reset):
     api_posts = [r for r in ROUTES if r.area == "api" and r.method == "POST"]
-    if not api_posts:
-        pytest.skip("no API in this build")
+    assert api_posts, "the API's POST routes were not found"
     with app.app_context():
         before = db.session.scalar(select(func.count()).select_from(DataSubjectRequest))
         for route in api_posts:
