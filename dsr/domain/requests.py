@@ -66,6 +66,14 @@ JURISDICTION_LABELS = {
 }
 
 
+def jurisdiction_label(key: str) -> str:
+    """The readable name of a jurisdiction key; an unknown key (an organisation's own) as it is."""
+    try:
+        return JURISDICTION_LABELS[Jurisdiction(key)]
+    except ValueError:
+        return key
+
+
 class RejectionReason(StrEnum):
     UNVERIFIABLE = "unverifiable"
     MANIFESTLY_UNFOUNDED = "manifestly_unfounded"

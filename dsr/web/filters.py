@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask import Flask
 
-from dsr.domain.requests import RequestType
+from dsr.domain.requests import RequestType, jurisdiction_label
 from dsr.web.sessions import clock
 
 
@@ -21,4 +21,5 @@ def local_datetime(moment: datetime | None) -> str:
 def init_app(app: Flask) -> None:
     app.add_template_filter(local_date)
     app.add_template_filter(local_datetime)
+    app.add_template_filter(jurisdiction_label)
     app.add_template_filter(lambda value: RequestType(value).help, "request_type_help")

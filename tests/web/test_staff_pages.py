@@ -41,6 +41,12 @@ def test_queue_lists_requests_with_due_badges_and_filters(staff_client, filed, s
     assert "No requests match" in staff_client.get("/staff/?q=nobody").get_data(as_text=True)
 
 
+def test_queue_and_request_page_name_the_jurisdiction(staff_client, filed):
+    for path in ("/staff/", page_of(staff_client, filed)):
+        html = staff_client.get(path).get_data(as_text=True)
+        assert ">European Union (GDPR)</" in html and ">eu_gdpr<" not in html, path
+
+
 def test_queue_page_ids_are_unique_so_each_label_names_one_control(staff_client, filed):
     html = staff_client.get("/staff/").get_data(as_text=True)
     ids = re.findall(r'\sid="([^"]+)"', html)

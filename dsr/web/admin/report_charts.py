@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from dsr.domain.lifecycle import Status
-from dsr.domain.requests import JURISDICTION_LABELS, Jurisdiction, RequestType
+from dsr.domain.requests import RequestType, jurisdiction_label
 from dsr.services.queue import OpenCounts
 from dsr.services.reports import MonthRate, Spread, WeekCounts
 from dsr.web.admin.charts import Chart, Series, bar_chart, column_chart
@@ -36,11 +36,7 @@ def short_day(day: date) -> str:
     return f"{day.day} {day:%b}"
 
 
-def jurisdiction_name(key: str) -> str:
-    try:
-        return JURISDICTION_LABELS[Jurisdiction(key)]
-    except ValueError:
-        return key
+jurisdiction_name = jurisdiction_label  # the charts name jurisdictions as every page does
 
 
 def weekly_chart(weeks: list[WeekCounts]) -> Chart:
