@@ -18,7 +18,6 @@ import argparse
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,15 +27,11 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
+from loopback import free_port, wait_for_port
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_MB = 120
 PAGES = ["/", "/request", "/status", "/auth/login", "/healthz"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def rss_mb(pid: int) -> float:
@@ -44,16 +39,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmRSS for {pid}")
-
-
-def wait_for(port: int) -> None:
-    for _ in range(300):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("the server did not start")
 
 
 def exercise(port: int) -> int:
@@ -95,7 +80,7 @@ def measure(shape: str, idle_seconds: float) -> float:
         command = [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}", "app:app"]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
     try:
-        wait_for(port)
+        wait_for_port(port, shape)
         exercise(port)
         time.sleep(idle_seconds)
         if shape == "serve":

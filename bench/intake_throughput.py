@@ -15,16 +15,16 @@ import os
 import platform
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+
+from loopback import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKERS = 4  # two per core on this 2-CPU machine
@@ -42,12 +42,6 @@ request = function()
   return wrk.format("POST", "/request", nil, body)
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def serve(app: str, env: dict, port: int) -> subprocess.Popen:
@@ -69,13 +63,8 @@ def serve(app: str, env: dict, port: int) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    for _ in range(150):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{app} did not start")
+    wait_for_port(port, app, seconds=15)
+    return process
 
 
 def wrk(url: str, seconds: int, script: Path, headers: dict) -> float:

@@ -136,14 +136,18 @@ def test_a_crashed_workers_messages_are_taken_over_when_its_lease_ends(session, 
     assert (message.status, message.attempts) == (OutboxStatus.SENT, 2)
 
 
-class SlowMailer:
-    """Takes 0.3 s per message, over one shared connection."""
+class OneConnectionMailer:
+    """Sends every message of a run over one shared connection and remembers their Message-IDs."""
 
     def __init__(self) -> None:
         self.sent: list[str] = []
 
     def connect(self):
         return nullcontext(self)
+
+
+class SlowMailer(OneConnectionMailer):
+    """Takes 0.3 s per message."""
 
     def send(self, email) -> SendResult:
         time.sleep(0.3)
@@ -162,14 +166,8 @@ def test_a_worker_hands_back_what_it_cannot_send_within_its_lease(session):
     assert session.scalars(select(OutboxMessage.status)).all() == [OutboxStatus.SENT] * 2
 
 
-class DyingMailer:
-    """Sends over one connection and the process dies (an exception no handler catches) on the third message."""
-
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-
-    def connect(self):
-        return nullcontext(self)
+class DyingMailer(OneConnectionMailer):
+    """The process dies (an exception no handler catches) on the third message."""
 
     def send(self, email) -> SendResult:
         if len(self.sent) == 2:

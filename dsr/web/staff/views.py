@@ -7,16 +7,7 @@ import io
 import time
 from collections.abc import Iterator
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    render_template,
-    request,
-    stream_with_context,
-    url_for,
-)
+from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
