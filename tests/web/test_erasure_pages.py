@@ -75,7 +75,7 @@ def test_correction_decided_and_written_from_the_page(staff_client, session, crm
     assert "Proposed corrections" in html and "Town" in html and "crm › customers › city" in html
     item = session.scalar(select(CorrectionItem))
     prefix = f"c{item.public_id}"
-    post_form(
+    response = post_form(
         staff_client,
         f"{page}/corrections/{item.public_id}",
         {
@@ -83,8 +83,10 @@ def test_correction_decided_and_written_from_the_page(staff_client, session, crm
             f"{prefix}-value": "Mysuru",
             f"{prefix}-decision": "approve",
         },
+        follow=True,
         token_from=page,
     )
+    assert "Decision saved." in response.get_data(as_text=True)
     session.expire_all()
     assert session.get(CorrectionItem, item.id).decision is Decision.APPROVED
     assert "Now in crm › customers › city" in staff_client.get(page).get_data(as_text=True)
