@@ -100,3 +100,10 @@ def test_the_reports_page_shows_the_same_table_for_the_chosen_year(admin_client,
     assert [cell.split(">")[-1] for cell in row.split("</td>")[:-1]] == ["3", "2", "1", "1", "0", "0", "0.5"]
     empty = admin_client.get("/admin/reports/ccpa-metrics.csv?year=2024").get_data(as_text=True)
     assert "Requests to know,0,0,0,0,0,0," in empty  # no median without an answer
+
+
+def test_a_register_that_starts_this_year_still_offers_last_year_which_is_shown(admin_client, clock):
+    clock.set(datetime(2026, 12, 5, 9, tzinfo=UTC))  # no request yet: the page shows last year's (empty) table
+    html = admin_client.get("/admin/reports").get_data(as_text=True)
+    assert "Requests from California consumers received in 2025" in html
+    assert '<option value="2025" selected>' in html and '<option value="2026">' in html

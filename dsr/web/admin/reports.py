@@ -106,8 +106,9 @@ def _metrics(year: int) -> list[ccpa_metrics.KindMetrics]:
 
 
 def _years(today: date) -> list[int]:
+    """This year back to the first request's (at most ten), and always last year: the page's default."""
     first = db.session.scalar(select(func.min(DataSubjectRequest.received_at)))
-    since = clock().local_date(first).year if first else today.year
+    since = min(clock().local_date(first).year if first else today.year, today.year - 1)
     return list(range(today.year, max(since, today.year - 10) - 1, -1))
 
 
