@@ -8,7 +8,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from dsr.models import AuditEvent, DataSubjectRequest, MessageKind, RequestMessage
+from dsr.domain.lifecycle import Status
+from dsr.domain.requests import RequestType, jurisdiction_label
+from dsr.models import AuditEvent, DataSubjectRequest, MessageKind, RequestMessage, StaffUser
 
 EVENT_TEXT = {
     "request.submitted": "Request received",
@@ -100,15 +102,46 @@ class Entry:
     message: RequestMessage | None = None
 
 
+def _readable(action: str, details: dict, names: dict[str, str]) -> dict:
+    """Event details as staff read them: names, not keys or ids."""
+    readable = dict(details)
+    if "type" in readable:
+        readable["type"] = _label(RequestType, readable["type"])
+    if "jurisdiction" in readable:
+        readable["jurisdiction"] = jurisdiction_label(readable["jurisdiction"])
+    for key in ("from", "to"):
+        if key not in readable:
+            continue
+        value = readable[key]
+        if action == "request.assigned":
+            readable[key] = names.get(value, "a former member of staff") if value else "nobody"
+        elif action == "request.jurisdiction_changed":
+            readable[key] = jurisdiction_label(value)
+        elif action.startswith("request."):
+            readable[key] = _label(Status, value)
+    return readable
+
+
+def _label(kind: type[RequestType] | type[Status], value: object) -> object:
+    try:
+        return kind(value).label
+    except ValueError:
+        return value
+
+
 def timeline(session: Session, request: DataSubjectRequest) -> list[Entry]:
     events = session.scalars(select(AuditEvent).where(AuditEvent.request_id == request.id)).all()
+    assignees = {e.details.get(k) for e in events if e.action == "request.assigned" for k in ("from", "to")}
+    assignees.discard(None)
+    staff = select(StaffUser.public_id, StaffUser.name).where(StaffUser.public_id.in_(assignees))
+    names = dict(session.execute(staff).all()) if assignees else {}
     messages = session.scalars(
         select(RequestMessage)
         .options(selectinload(RequestMessage.attachments))
         .where(RequestMessage.request_id == request.id)
     ).all()
     entries = [
-        Entry(e.occurred_at, e.actor_label, EVENT_TEXT.get(e.action, e.action), e.details)
+        Entry(e.occurred_at, e.actor_label, EVENT_TEXT.get(e.action, e.action), _readable(e.action, e.details, names))
         for e in events
         # The message itself (with its files) stands for these.
         if e.action not in ("request.note_added", "request.message_sent", "attachment.added")

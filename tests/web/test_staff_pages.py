@@ -71,6 +71,18 @@ def test_claim_start_note_and_timeline(staff_client, filed, session):
     assert session.get(DataSubjectRequest, filed.id).status is Status.IN_PROGRESS
 
 
+def test_timeline_names_people_types_and_places_instead_of_ids_and_keys(staff_client, filed, staff_user):
+    act(staff_client, filed, "claim")
+    act(staff_client, filed, "jurisdiction", {"jur-jurisdiction": "br_lgpd"})
+    html = staff_client.get(page_of(staff_client, filed)).get_data(as_text=True)
+    timeline = html[html.index('id="h-timeline"') :]
+    assert "type: Access my data, jurisdiction: European Union (GDPR)" in timeline
+    assert "from: Submitted, to: Verified" in timeline
+    assert 'Assignment changed</strong> <span class="muted">to: Sam Staff</span>' in timeline
+    assert "from: European Union (GDPR), to: Brazil (LGPD)" in timeline
+    assert staff_user.public_id not in timeline
+
+
 def test_other_staff_cannot_act_on_a_claimed_request_by_editing_the_url(staff_client, filed, session, app):
     act(staff_client, filed, "claim")
     make_user(session, "kim@acme-crm.example", Role.STAFF, "Kim")
