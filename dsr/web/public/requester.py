@@ -11,7 +11,7 @@ import hashlib
 import hmac
 from datetime import timedelta
 
-from flask import current_app, session, url_for
+from flask import current_app, session
 from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 
 from dsr.domain.verification import ChallengeRules
@@ -73,8 +73,10 @@ def has_grant(reference: str) -> bool:
 
 
 def external_url(endpoint: str, **values) -> str:
-    """Links in emails use the configured base URL, never the Host header a client sent."""
-    return current_app.config["DSR_BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+    """Links in emails use the configured base URL, never the Host header a client sent; built from the
+    URL map alone, so the CLI and scheduled jobs (no request) make the same links as a page does."""
+    path = current_app.url_map.bind("").build(endpoint, values)
+    return current_app.config["DSR_BASE_URL"].rstrip("/") + path
 
 
 def links() -> Links:

@@ -25,7 +25,7 @@ from dsr.encryption import InvalidToken, current_cipher
 from dsr.extensions import csrf, db, limiter
 from dsr.services import consent
 from dsr.web.consent import consent_setup, propagate_now
-from dsr.web.public.requester import ClockSigner
+from dsr.web.public.requester import ClockSigner, external_url
 from dsr.web.public.views import bp, limit
 from dsr.web.sessions import now, organisation
 
@@ -48,10 +48,7 @@ def unsubscribe_token(email: str, topic: str, message_id: str | None = None) -> 
 
 def unsubscribe_url(email: str, topic: str = "marketing_email", message_id: str | None = None) -> str:
     """The absolute link (DSR_BASE_URL); works without a request context (mail systems, the CLI)."""
-    path = current_app.url_map.bind("").build(
-        "public.unsubscribe", {"token": unsubscribe_token(email, topic, message_id)}
-    )
-    return current_app.config["DSR_BASE_URL"].rstrip("/") + path
+    return external_url("public.unsubscribe", token=unsubscribe_token(email, topic, message_id))
 
 
 def list_unsubscribe_headers(email: str, topic: str = "marketing_email", message_id: str | None = None) -> dict:
