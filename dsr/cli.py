@@ -60,7 +60,7 @@ def seed_rules() -> None:
 @dsr_group.command("demo")
 @click.option("--reset-password", is_flag=True, help="Give the demo admin a new password and print it.")
 def demo(reset_password: bool) -> None:
-    """Load the demo organisation: default rules and a demo admin whose password is printed once."""
+    """Load the demo organisation: default rules, a demo admin whose password is printed once, a sample register."""
     now = datetime.now(UTC)
     seed_default_rules(db.session)
     admin = db.session.scalar(select(StaffUser).where(StaffUser.email == DEMO_ADMIN_EMAIL))
@@ -84,6 +84,12 @@ def demo(reset_password: bool) -> None:
         click.echo(f"Demo CRM: {crm_url.database} (already there; `flask --app app dsr demo-crm` rebuilds it)")
     else:
         click.echo(f"Demo CRM: created {create_demo_crm(crm_url.database)}")
+    from dsr.demo_register import load_sample_register
+
+    samples = load_sample_register(db.session, now, admin)
+    db.session.commit()
+    if samples:
+        click.echo(f"Demo register: {samples} sample requests filed and worked (the queue shows them).")
     click.echo("")
     click.echo("  Demo admin login")
     click.echo(f"    email:    {admin.email}")

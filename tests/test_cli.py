@@ -1,6 +1,7 @@
 import re
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from dsr.cli import DEMO_ADMIN_EMAIL
 from dsr.models import Role, StaffUser
@@ -53,6 +54,33 @@ def test_demo_prints_a_working_password_once(app, session):
     assert password not in second.output and "--reset-password" in second.output
     reset = run(app, "demo", "--reset-password")
     assert re.search(r"password: (\S+)\s+\(shown once", reset.output).group(1) != password
+
+
+def test_demo_files_a_sample_register_in_every_state_once(app, session):
+    from collections import Counter
+
+    from dsr.domain.lifecycle import Status
+    from dsr.models import DataSubjectRequest
+    from dsr.services.audit_verify import verify_chain
+
+    first = run(app, "demo")
+    assert first.exit_code == 0, first.output
+    assert "Demo register: 9 sample requests" in first.output
+    statuses = Counter(session.scalars(select(DataSubjectRequest.status)))
+    assert statuses == {
+        Status.SUBMITTED: 1,
+        Status.VERIFIED: 1,
+        Status.IN_PROGRESS: 3,
+        Status.AWAITING_REQUESTER: 1,
+        Status.COMPLETED: 2,  # the consent withdrawal took effect on verification; an objection was completed
+        Status.REJECTED: 1,
+    }
+    overdue = session.scalars(select(DataSubjectRequest).where(DataSubjectRequest.is_open.is_(True))).all()
+    assert any(r.due_on < datetime.now(UTC).date() for r in overdue)  # the queue shows an overdue badge
+    assert verify_chain(session).ok  # filed and worked through the services: a whole audit trail
+    again = run(app, "demo")
+    assert again.exit_code == 0 and "sample requests" not in again.output
+    assert session.scalar(select(func.count()).select_from(DataSubjectRequest)) == 9
 
 
 def test_run_jobs_once_delivers_the_outbox_and_expires_stale_requests(app, session, clock):
