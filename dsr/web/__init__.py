@@ -14,6 +14,9 @@ from dsr.web.staff.views import bp as staff_bp
 
 
 def register_web(app: Flask) -> None:
+    # A doubled slash (or an encoded one, /requests/%2F0) is not found rather than redirected: machine
+    # callers of the API and the webhooks get their JSON 404, never an HTML 308 to some other path.
+    app.url_map.merge_slashes = False
     sessions.init_app(app)
     security.init_app(app)
     filters.init_app(app)

@@ -191,6 +191,13 @@ def test_confidential_and_unknown_requests_are_not_found(client, session, api_ke
         assert response.status_code == 404 and response.json["error"] == "not_found"
 
 
+def test_doubled_or_encoded_slashes_are_not_found_as_json_never_redirected(client, session, api_key):
+    reference = make_request(session).reference
+    for path in ("/requests/%2F0", f"/requests//{reference}", "//requests", "/subjects//consent?email=a@b.org"):
+        response = call(client, "GET", path, api_key)
+        assert response.status_code == 404 and response.json["error"] == "not_found", path
+
+
 def test_consent_and_restriction_state_by_email_or_phone(client, session, api_key, app):
     setup, now = consent_setup(), datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
     identities = SubjectIdentities.of("ada@example.org", "+44 7700 900123")

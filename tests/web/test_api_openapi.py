@@ -184,7 +184,7 @@ def test_the_examples_are_valid_and_accepted(client, session, document):
 # types, odd strings, missing or extra keys, truncated or mis-encoded bodies, bad keys) and checks every answer
 # against the document. Runs are derandomised so CI is repeatable; DSR_API_FUZZ_RANDOM=1 explores new inputs.
 ODD_VALUES = [None, True, False, 0, -1, 10**20, 3.5, "", " ", "x" * 6000, "ünïcødé ✓", "\u0000", "\ud800",
-              "<script>", [], {}, ["a"], {"a": 1}, "DSR-2026-AAAA-BBBB", "a@b", "+1", "%", "../../etc/passwd",
+              "<script>", [], {}, ["a"], {"a": 1}, "DSR-2026-AAAA-BBBB", "a@b", "+1", "%", "/0", "../../etc/passwd",
               "null"]  # fmt: skip
 EXAMPLES = int(os.environ.get("DSR_API_FUZZ_EXAMPLES", "600"))
 scalars = st.one_of(
