@@ -22,12 +22,12 @@ from dsr.notify.sms import ConsoleSms
 from dsr.services.consent import record_consent, subject_for
 from dsr.services.requests import transition
 from dsr.services.webhook_subscribers import SubscriberSettings, create_subscriber, replace_secret
-from dsr.sources.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from dsr.web.api.openapi import openapi_document
 from dsr.web.api.schema import problems
 from dsr.web.consent import consent_setup
 from dsr.web.sessions import organisation
 from tests.factories import make_request
+from tests.web.documented_signature import genuine
 
 T0 = datetime(2026, 11, 23, 10, tzinfo=UTC)
 SECRET = "whsec_test-secret-for-the-receiver"
@@ -36,8 +36,9 @@ TESTS = Actor.system("tests")
 
 
 class Receiver:
-    """A subscriber's endpoint on loopback: checks each signature against the test's clock, refuses
-    the first delivery it gets with a 500, and keeps what it accepted."""
+    """A subscriber's endpoint on loopback: checks each signature as the README documents it (not with the
+    app's own `verify`) against the test's clock, refuses the first delivery it gets with a 500, and keeps
+    what it accepted."""
 
     def __init__(self, clock) -> None:
         self.secret = SECRET.encode()
@@ -50,7 +51,7 @@ class Receiver:
                 receiver.calls += 1
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 headers = self.headers
-                signed = verify(receiver.secret, body, headers[TIMESTAMP_HEADER], headers[SIGNATURE_HEADER], clock())
+                signed = genuine(receiver.secret, body, headers, clock())  # as the README tells receivers
                 if receiver.calls == 1:
                     self.send_response(500)
                 elif not signed:
