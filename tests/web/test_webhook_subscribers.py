@@ -28,6 +28,7 @@ from dsr.web.consent import consent_setup
 from dsr.web.sessions import organisation
 from tests.factories import make_request
 from tests.web.documented_signature import genuine
+from tests.web.openapi_support import JsonSchemaCheck
 
 T0 = datetime(2026, 11, 23, 10, tzinfo=UTC)
 SECRET = "whsec_test-secret-for-the-receiver"
@@ -136,10 +137,12 @@ def test_each_event_is_signed_retried_after_a_failure_and_received_once(session,
 
     document = openapi_document(organisation(), "http://test/api/v1")
     schemas = {"request.status_changed": "RequestStatusChanged", "consent.changed": "ConsentChanged"}
+    check = JsonSchemaCheck(document)
     for event in receiver.accepted:
         body = {k: v for k, v in event.items() if k not in ("path", "key")}
         ref = {"$ref": f"#/components/schemas/{schemas[event['type']]}"}
         assert problems(ref, body, document) == {}
+        assert check.component_errors(schemas[event["type"]], body) == []  # and by jsonschema, independently
 
     log = session.scalars(select(WebhookDelivery).where(WebhookDelivery.subscriber_id == subscriber.id)).all()
     assert sorted(d.message.attempts for d in log) == [1, 2]
