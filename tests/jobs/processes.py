@@ -13,14 +13,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
 
 from tests.servers import database_url, header, server_kinds
 
@@ -40,21 +37,6 @@ def postgres_url() -> tuple[str, bool]:
     if "postgresql" not in server_kinds():
         pytest.skip(f"two scheduler processes need PostgreSQL, which is not in use here ({header()})")
     return database_url("postgresql", "dsr_scheduler_test"), False
-
-
-@contextmanager
-def exclusive(url: str) -> Iterator[None]:
-    """Hold a PostgreSQL advisory lock for the test: concurrent test runs take turns on the database."""
-    engine = create_engine(url, poolclass=NullPool)
-    with engine.connect() as connection:
-        connection.execute(text("SELECT pg_advisory_lock(80080008)"))
-        connection.commit()
-        try:
-            yield
-        finally:
-            connection.execute(text("SELECT pg_advisory_unlock(80080008)"))
-            connection.commit()
-    engine.dispose()
 
 
 class SchedulerProcess:

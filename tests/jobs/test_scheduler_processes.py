@@ -27,7 +27,8 @@ from dsr.services.letters import seed_letters
 from dsr.services.rules import seed_default_rules
 from tests.factories import make_user
 from tests.jobs.conftest import LOCAL
-from tests.jobs.processes import SchedulerProcess, exclusive, postgres_url, scheduler_env, wait_for
+from tests.jobs.processes import SchedulerProcess, postgres_url, scheduler_env, wait_for
+from tests.servers import exclusive
 
 LISTED = re.compile(r"^- (DSR-\d{4}-[0-9A-Z]{4}-[0-9A-Z]{4}):", re.M)  # a request in an escalation
 _local_apps: dict[str, object] = {}
