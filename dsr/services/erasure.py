@@ -156,18 +156,15 @@ def _external_steps(session, now, request, dataset, callback_url, environ) -> No
         )
 
 
+@dataclass
 class PlanCheckpoint:
     """The engine's checkpoint, kept on the plan row and committed when saved (durable on return)."""
 
-    def __init__(
-        self,
-        session: Session,
-        plan: ErasurePlan,
-        job: FulfilmentJob,
-        clock: Callable[[], datetime],
-        lease: timedelta = LEASE,
-    ):
-        self.session, self.plan, self.job, self.clock, self.lease = session, plan, job, clock, lease
+    session: Session
+    plan: ErasurePlan
+    job: FulfilmentJob
+    clock: Callable[[], datetime]
+    lease: timedelta  # each save renews the job's claim by this much
 
     def load(self) -> dict | None:
         return dict(self.plan.checkpoint) or None
