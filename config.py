@@ -88,6 +88,9 @@ class Config:
     DSR_OUTBOX_INTERVAL_SECONDS = env_int("OUTBOX_INTERVAL_SECONDS", 10)
     DSR_EXPIRY_INTERVAL_SECONDS = env_int("EXPIRY_INTERVAL_SECONDS", 3600)
     DSR_FULFILMENT_INTERVAL_SECONDS = env_int("FULFILMENT_INTERVAL_SECONDS", 5)
+    # A job runner's hold on the bundle or erasure job it claimed, renewed as the job makes progress;
+    # a runner that dies frees the job after this, and another resumes it (an erasure from its checkpoint).
+    DSR_FULFILMENT_LEASE_SECONDS = env_int("FULFILMENT_LEASE_SECONDS", 300)
     DSR_PURGE_INTERVAL_SECONDS = env_int("PURGE_INTERVAL_SECONDS", 3600)
     # A delivery worker's hold on the messages it claimed; a worker that dies frees them after this.
     DSR_OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 300)

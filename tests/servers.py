@@ -10,10 +10,13 @@ Each test database is created on first use and never the app's own `test` databa
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 SERVERS = {
     "postgresql": (
@@ -75,3 +78,34 @@ def database_url(kind: str, name: str) -> str:
     finally:
         engine.dispose()
     return url.format(name=name)
+
+
+@contextmanager
+def exclusive(url: str) -> Iterator[None]:
+    """Hold a lock on the server for as long as a test uses this database, so test runs that share it (another
+    engineer's, another backend's) take turns: a PostgreSQL advisory lock (scoped to the database), a MariaDB
+    named lock (named after it). A SQLite file belongs to one run already."""
+    backend = make_url(url).get_backend_name()
+    if backend not in ("postgresql", "mysql", "mariadb"):
+        yield
+        return
+    database = make_url(url).database
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            if backend == "postgresql":
+                connection.execute(text("SELECT pg_advisory_lock(80080008)"))
+            else:
+                taken = connection.scalar(text("SELECT GET_LOCK(:name, 3600)"), {"name": f"dsr-tests:{database}"})
+                assert taken == 1, f"another test run held {database} for an hour"
+            connection.commit()
+            try:
+                yield
+            finally:
+                if backend == "postgresql":
+                    connection.execute(text("SELECT pg_advisory_unlock(80080008)"))
+                else:
+                    connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": f"dsr-tests:{database}"})
+                connection.commit()
+    finally:
+        engine.dispose()

@@ -18,6 +18,7 @@ from dsr.domain.calendars import calendar_for
 from dsr.domain.errors import DomainError
 from dsr.domain.reminders import ReminderSchedule, parse_days, parse_time
 from dsr.extensions import db
+from dsr.jobs.stopping import stopping
 from dsr.services.digest import send_digests
 from dsr.services.reminders import (
     ReminderSettings,
@@ -81,7 +82,7 @@ def _sweep(app: Flask, label: str, sweep: Sweep) -> None:
             recorded = sweep(db.session, now(), settings)
             db.session.commit()
             total += recorded
-            if not recorded:
+            if not recorded or stopping():
                 break
         if total:
             log.info("%s: %s reminder(s) recorded", label, total)

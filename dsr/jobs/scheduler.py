@@ -26,12 +26,19 @@ next run time). That is allowed, because exactly-once is guaranteed by the work,
   nothing left to do.
 max_instances=1 only stops a process overlapping itself. coalesce with no misfire grace time means
 a process that was stopped runs each missed job once when it is back.
+
+Stopping. `flask dsr scheduler` stops on SIGTERM or SIGINT after the jobs it is running reach a safe
+point (dsr.jobs.stopping) and have committed; without that, SIGTERM would kill it mid-send, and a
+message the mail server had accepted but the outbox had not yet recorded would go out again.
 """
 
 from __future__ import annotations
 
+import signal
 from datetime import UTC, datetime, timedelta
 
+import click
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
@@ -42,6 +49,7 @@ from sqlalchemy import Engine, delete, select
 from dsr.extensions import db
 from dsr.jobs.reminders import SENDS_AT, reminder_settings
 from dsr.jobs.runs import run_recorded
+from dsr.jobs.stopping import request_stop, stopping
 from dsr.jobs.tasks import JOBS
 from dsr.models import JobTrigger, scheduler_jobs
 
@@ -136,4 +144,19 @@ def start_background(app: Flask) -> BackgroundScheduler:
 
 
 def run_blocking(app: Flask) -> None:
-    configure(Blocking(timezone=UTC), app).start()
+    """Run the jobs until SIGTERM or SIGINT; then return once the jobs in hand have finished and committed."""
+    pool = ThreadPoolExecutor()
+    scheduler = configure(Blocking(timezone=UTC, executors={"default": pool}), app)
+
+    def stop(signum: int, _frame: object) -> None:
+        if stopping():
+            return
+        request_stop()  # running jobs stop at their next safe point
+        click.echo(f"Stopping ({signal.Signals(signum).name}): finishing the work in hand.", err=True)
+        scheduler.shutdown(wait=False)  # a signal handler must not block: the wait is below
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    scheduler.start()  # returns once stop() has shut the scheduler down
+    pool.shutdown(wait=True)
+    click.echo("Scheduler stopped.", err=True)

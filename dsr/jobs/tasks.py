@@ -19,6 +19,7 @@ from dsr.jobs.reminders import (
     overdue_escalation,
     staff_digest,
 )
+from dsr.jobs.stopping import stopping
 from dsr.models import JobKind, JobTrigger
 from dsr.notify.delivery import deliver_due
 from dsr.notify.mailers import mailer_from_config
@@ -31,7 +32,7 @@ from dsr.services.minimisation import minimise_closed
 from dsr.services.propagation import run_due
 from dsr.services.requests import expire_unverified
 from dsr.web.consent import consent_setup
-from dsr.web.sessions import bundle_context, erasure_context
+from dsr.web.sessions import bundle_context, erasure_context, fulfilment_lease
 
 if TYPE_CHECKING:
     from dsr.jobs.runs import RunResult
@@ -52,10 +53,10 @@ def deliver_outbox(app: Flask, batch_size: int = 50, budget_seconds: float = 60)
         sent = retried = failed = 0
         give_up = time.monotonic() + budget_seconds
         while True:  # a 09:00 burst of reminders goes out now, not 50 per interval
-            report = deliver_due(db.session, app_now(app), mailer, sms, batch_size, lease=lease)
+            report = deliver_due(db.session, app_now(app), mailer, sms, batch_size, lease=lease, should_stop=stopping)
             db.session.commit()
             sent, retried, failed = sent + report.sent, retried + report.retried, failed + report.failed
-            if report.sent + report.retried + report.failed < batch_size or time.monotonic() > give_up:
+            if report.sent + report.retried + report.failed < batch_size or time.monotonic() > give_up or stopping():
                 break
         if sent or retried or failed:
             log.info("outbox: %s sent, %s to retry, %s failed", sent, retried, failed)
@@ -75,7 +76,9 @@ def run_fulfilment(app: Flask, max_jobs: int = 5) -> None:
     with app.app_context():
         bundles, erasures = bundle_context(), erasure_context()
         for _ in range(max_jobs):
-            job = claim_job(db.session, app_now(app))
+            if stopping():
+                return
+            job = claim_job(db.session, app_now(app), fulfilment_lease())
             db.session.commit()
             if job is None:
                 return
@@ -112,7 +115,7 @@ def minimise_requests(app: Flask, batch_size: int = 500) -> None:
             done = minimise_closed(db.session, app_now(app), months, key, batch_size, uploads)
             db.session.commit()
             total += done
-            if done < batch_size:
+            if done < batch_size or stopping():
                 break
         if total:
             log.info("minimised %s closed request(s)", total)

@@ -76,11 +76,13 @@ def deliver_due(
     max_attempts: int | None = None,
     lease: timedelta = DEFAULT_LEASE,
     webhooks: WebhookSender | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> DeliveryReport:
     """Send up to batch_size due messages once, committing each outcome as soon as it is known, so a
     crash after a send can repeat at most that one message (with the same Message-ID), never the batch.
 
-    max_attempts defaults to the DSR_OUTBOX_MAX_ATTEMPTS setting.
+    max_attempts defaults to the DSR_OUTBOX_MAX_ATTEMPTS setting. Once `should_stop()` (the process is
+    shutting down) the message being sent is finished and recorded, and the rest go back to the queue.
     """
     if max_attempts is None:
         max_attempts = current_app.config.get("DSR_OUTBOX_MAX_ATTEMPTS") or DEFAULT_MAX_ATTEMPTS
@@ -95,17 +97,21 @@ def deliver_due(
         by_channel[row.channel].append(row)
     cipher = current_cipher()
     deadline = time.monotonic() + lease.total_seconds() / 2
+
+    def go_on() -> bool:
+        return time.monotonic() < deadline and not should_stop()
+
     settled: list[OutboxStatus] = []
 
     def settle(row: OutboxMessage, result: SendResult) -> None:
         settled.append(_settle(row, result, now, max_attempts))
         session.commit()
 
-    _send_batch(by_channel[Channel.EMAIL], mailer, lambda row: _email(row, cipher), settle, deadline)
+    _send_batch(by_channel[Channel.EMAIL], mailer, lambda row: _email(row, cipher), settle, go_on)
     if by_channel[Channel.WEBHOOK]:
         sender = webhooks or webhook_sender_from_app(now)
-        _send_batch(by_channel[Channel.WEBHOOK], sender, lambda row: _webhook(row, cipher), settle, deadline)
-    _send_batch(by_channel[Channel.SMS], sms, lambda row: _sms(row, cipher), settle, deadline)
+        _send_batch(by_channel[Channel.WEBHOOK], sender, lambda row: _webhook(row, cipher), settle, go_on)
+    _send_batch(by_channel[Channel.SMS], sms, lambda row: _sms(row, cipher), settle, go_on)
     session.flush()
     return DeliveryReport(
         sent=settled.count(OutboxStatus.SENT),
@@ -159,22 +165,28 @@ def _send_batch(
     backend: Mailer | SmsSender,
     build: Callable[[OutboxMessage], Any],
     settle: Callable[[OutboxMessage, SendResult], None],
-    deadline: float,
+    go_on: Callable[[], bool],
 ) -> None:
-    """Send rows over one backend connection; what the connection could not take is retried later."""
+    """Send rows over one backend connection while go_on(); the rest, and what the connection could not
+    take, are retried later."""
     waiting = list(rows)
-    if not waiting:
+    if not waiting or not go_on():
+        _hand_back(waiting)
         return
     try:
         with backend.connect() as connection:
-            while waiting and time.monotonic() < deadline:
+            while waiting and go_on():
                 settle(waiting[0], _send_one(connection, waiting[0], build))
                 waiting.pop(0)
     except BackendUnavailable as exc:
         for row in waiting:
             settle(row, SendResult.transient(str(exc)[:500]))
         return
-    for row in waiting:  # out of lease time: back to the queue, attempt not counted
+    _hand_back(waiting)
+
+
+def _hand_back(rows: Sequence[OutboxMessage]) -> None:
+    for row in rows:  # out of lease time, or stopping: back to the queue, attempt not counted
         row.status, row.claimed_until, row.attempts = OutboxStatus.PENDING, None, row.attempts - 1
 
 

@@ -156,18 +156,22 @@ def _external_steps(session, now, request, dataset, callback_url, environ) -> No
         )
 
 
+@dataclass
 class PlanCheckpoint:
     """The engine's checkpoint, kept on the plan row and committed when saved (durable on return)."""
 
-    def __init__(self, session: Session, plan: ErasurePlan, job: FulfilmentJob, clock: Callable[[], datetime]):
-        self.session, self.plan, self.job, self.clock = session, plan, job, clock
+    session: Session
+    plan: ErasurePlan
+    job: FulfilmentJob
+    clock: Callable[[], datetime]
+    lease: timedelta  # each save renews the job's claim by this much
 
     def load(self) -> dict | None:
         return dict(self.plan.checkpoint) or None
 
     def save(self, state: dict) -> None:
         self.plan.checkpoint = state
-        self.job.claimed_until = self.clock() + LEASE  # a live run keeps its lease
+        self.job.claimed_until = self.clock() + self.lease  # a live run keeps its lease
         self.session.commit()
 
     def progress(self, batch: BatchDone) -> None:
@@ -179,6 +183,7 @@ class ErasureContext:
     dataset: Dataset
     secret: bytes  # keys the hashes written into source systems and the suppression list
     environ: Mapping[str, str] | None = None
+    lease: timedelta = LEASE  # renewed at every checkpoint
 
 
 def run_erasure_job(
@@ -188,7 +193,7 @@ def run_erasure_job(
     plan = session.scalar(select(ErasurePlan).where(ErasurePlan.job_id == job.id))
     request = job.request
     identities = identities_of(request)
-    checkpoint = PlanCheckpoint(session, plan, job, clock)
+    checkpoint = PlanCheckpoint(session, plan, job, clock, context.lease)
     try:
         result = execute_erasure(
             PlanSpec.from_json(plan.plan),

@@ -171,6 +171,7 @@ class BundleContext:
     keys: list[bytes]
     directory: Path
     environ: Mapping[str, str] | None = None
+    lease: timedelta = LEASE  # renewed while the bundle is written
 
 
 def run_bundle_job(
@@ -182,7 +183,7 @@ def run_bundle_job(
     try:
         job.total_rows = sum(count_subject_rows(context.dataset, identities, context.environ).values())
         session.commit()
-        reporter = _ProgressReporter(session, clock, job)
+        reporter = _ProgressReporter(session, clock, job, context.lease)
         context.directory.mkdir(parents=True, exist_ok=True)
         file_name = f"{job.public_id}.bundle"
         findings = {t.system_key: t.note or "" for t in tasks_of(session, request) if t.status is TaskStatus.DONE}
@@ -237,8 +238,8 @@ def run_bundle_job(
 class _ProgressReporter:
     """Writes rows done to the job at most once a second, and renews the lease while it does."""
 
-    def __init__(self, session: Session, clock: Callable[[], datetime], job: FulfilmentJob) -> None:
-        self.session, self.clock, self.job = session, clock, job
+    def __init__(self, session: Session, clock: Callable[[], datetime], job: FulfilmentJob, lease: timedelta) -> None:
+        self.session, self.clock, self.job, self.lease = session, clock, job, lease
         self.done = 0
         self.saved_at = clock()
 
@@ -247,6 +248,6 @@ class _ProgressReporter:
         now = self.clock()
         if now - self.saved_at >= timedelta(seconds=1):
             self.job.done_rows = self.done
-            self.job.claimed_until = now + LEASE
+            self.job.claimed_until = now + self.lease
             self.session.commit()
             self.saved_at = now

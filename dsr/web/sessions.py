@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -74,12 +74,19 @@ def bundle_context() -> BundleContext:
         profile=organisation(),
         keys=current_cipher().file_keys(),
         directory=Path(current_app.config["DSR_BUNDLE_DIR"]),
+        lease=fulfilment_lease(),
     )
 
 
 def erasure_context() -> ErasureContext:
     # The suppression key also keys the hashes written into source systems: one stable secret for both.
-    return ErasureContext(dataset=dataset(), secret=derived_key(current_app.config, "suppression"))
+    return ErasureContext(
+        dataset=dataset(), secret=derived_key(current_app.config, "suppression"), lease=fulfilment_lease()
+    )
+
+
+def fulfilment_lease() -> timedelta:
+    return timedelta(seconds=current_app.config["DSR_FULFILMENT_LEASE_SECONDS"])
 
 
 def clock() -> LegalClock:

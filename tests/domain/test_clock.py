@@ -70,9 +70,29 @@ def test_uk_bank_holiday_moves_the_due_date():
     assert d.due == date(2026, 5, 26)
 
 
-def test_ccpa_counts_45_calendar_days_without_rolling():
-    d = LA.deadline(rule("us_ca_ccpa"), at("2026-10-11T19:00:00+00:00"), at("2026-10-11"))
-    assert d.due == date(2026, 11, 25)
+# Rules that count calendar days and say nothing about working days keep a due date that lands on a
+# weekend or a public holiday (roll_forward is off): CCPA (11 CCR §7021(b): "45 calendar days"), LGPD
+# (Art. 19(II): "15 days from the request") and the organisation's default (30 days). Each case below
+# lands on such a day on purpose, so a clock that rolled it to the next working day would fail.
+SAO_PAULO = LegalClock("America/Sao_Paulo")
+UTC_CLOCK = LegalClock("UTC")
+
+
+def test_ccpa_counts_45_calendar_days_and_a_saturday_stays_a_saturday():
+    # Received Wednesday 23 September 2026 (noon in Los Angeles). 23 Sep + 7 = 30 Sep, + 31 = 31 Oct,
+    # + 7 = 7 Nov: 45 days. 7 November 2026 is a Saturday; rolling would give Monday 9 November
+    # (8 November, a Sunday, is also Diwali, a California state holiday).
+    d = LA.deadline(rule("us_ca_ccpa"), at("2026-09-23T19:00:00+00:00"), at("2026-09-23"))
+    assert date(2026, 11, 7).weekday() == 5
+    assert d.due == date(2026, 11, 7)
+
+
+def test_ccpa_due_date_on_thanksgiving_stays_on_thanksgiving():
+    # Received Monday 12 October 2026: 12 Oct + 19 = 31 Oct, + 26 = 26 Nov (45 days), Thanksgiving.
+    # Rolling would skip Thanksgiving, the day after and the weekend: Monday 30 November.
+    d = LA.deadline(rule("us_ca_ccpa"), at("2026-10-12T19:00:00+00:00"), at("2026-10-12"))
+    assert calendar_for("US-CA").holiday_name(date(2026, 11, 26)) == "Thanksgiving Day"
+    assert d.due == date(2026, 11, 26)
 
 
 def test_ccpa_acknowledgement_in_ten_business_days_skips_thanksgiving():
@@ -98,8 +118,38 @@ def test_dpdp_90_days_and_no_extension():
 
 
 def test_lgpd_15_days():
-    d = LegalClock("America/Sao_Paulo").deadline(rule("br_lgpd"), at("2026-11-23"), at("2026-11-23"))
+    d = SAO_PAULO.deadline(rule("br_lgpd"), at("2026-11-23"), at("2026-11-23"))
     assert d.due == date(2026, 12, 8)
+
+
+def test_lgpd_15_days_ending_on_a_saturday_stay_on_the_saturday():
+    # Received Friday 13 November 2026: 13 Nov + 15 = 28 Nov, a Saturday (rolling: Monday 30 November).
+    d = SAO_PAULO.deadline(rule("br_lgpd"), at("2026-11-13"), at("2026-11-13"))
+    assert date(2026, 11, 28).weekday() == 5
+    assert d.due == date(2026, 11, 28)
+
+
+def test_lgpd_15_days_ending_on_a_brazilian_holiday_stay_on_the_holiday():
+    # Received Thursday 5 November 2026: 5 Nov + 15 = Friday 20 November, Black Awareness Day, a national
+    # holiday since 2024 (rolling: Monday 23 November).
+    d = SAO_PAULO.deadline(rule("br_lgpd"), at("2026-11-05"), at("2026-11-05"))
+    assert calendar_for("BR").holiday_name(date(2026, 11, 20)) == "National Day of Zumbi and Black Awareness"
+    assert d.due == date(2026, 11, 20)
+
+
+def test_the_default_rule_counts_30_calendar_days_to_a_saturday():
+    # Received Thursday 2 July 2026: 2 Jul + 29 = 31 Jul, + 1 = 1 August (30 days), a Saturday.
+    d = UTC_CLOCK.deadline(rule("default"), at("2026-07-02"), at("2026-07-02"))
+    assert date(2026, 8, 1).weekday() == 5
+    assert d.due == date(2026, 8, 1)
+
+
+def test_the_default_rule_ignores_public_holidays_even_the_organisations_own():
+    # The demo organisation is in India. Received Wednesday 2 September 2026: 2 Sep + 28 = 30 Sep,
+    # + 2 = Friday 2 October (30 days), Gandhi Jayanti; the default rule has no holiday calendar.
+    d = KOLKATA.deadline(rule("default"), at("2026-09-02"), at("2026-09-02"))
+    assert calendar_for("IN").holiday_name(date(2026, 10, 2)) == "Mahatma Gandhi's Birthday"
+    assert d.due == date(2026, 10, 2)
 
 
 def test_received_date_is_the_organisations_local_date():

@@ -1,26 +1,19 @@
-"""An erasure stopped part-way — by an error, by losing its checkpoint store, or by a killed process —
-resumes from its checkpoint and ends exactly as an uninterrupted run would, with no batch applied twice.
+"""The erasure engine stopped part-way — by an error, or by losing its checkpoint store just after a
+batch committed — resumes from its checkpoint and ends exactly as an uninterrupted run would, with no
+batch applied twice. (test_erasure_job_restart.py kills the app's real erasure job in its own process.)
 
 Runs on every source database, like test_erasure.py (DSR_SERVER_TESTS picks the servers).
 """
 
-import json
-import shutil
-import signal
-import subprocess
-import sys
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 
 from dsr.fulfilment.erasure import MemoryCheckpoint, execute_erasure
-from dsr.fulfilment.erasure_plan import ErasurePlan, plan_erasure
+from dsr.fulfilment.erasure_plan import plan_erasure
 from dsr.sources.demo_crm import ASHA
 from tests.fulfilment.erasure_helpers import SECRET, identities_of
 from tests.sources.source_databases import source_crm_fixture  # noqa: F401
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class Interrupted(Exception):
@@ -114,77 +107,3 @@ def test_a_batch_committed_but_not_counted_is_counted_on_resume_not_repeated(sou
     assert source_crm.checksums() == checksums
     assert len(batches) == sum(t.batches for t in reference.tables) - 1  # it was not done again
     assert_no_batch_twice(batches)
-
-
-CHILD = """
-import json, os, signal, sys
-from dsr.domain.dataset import SubjectIdentities
-from dsr.fulfilment.erasure import execute_erasure
-from dsr.fulfilment.erasure_plan import ErasurePlan
-from dsr.services.inventory import load_dataset
-
-plan_file, checkpoint_file, url = sys.argv[1:4]
-environ = {"DSR_DEMO_CRM_URL": url}
-
-class FileCheckpoint:
-    saves_in_flight = 0
-    def load(self):
-        return json.load(open(checkpoint_file)) if os.path.exists(checkpoint_file) else None
-    def save(self, state):
-        with open(checkpoint_file + ".new", "w") as out:
-            json.dump(state, out)
-        os.replace(checkpoint_file + ".new", checkpoint_file)
-        if state["in_flight"]:
-            FileCheckpoint.saves_in_flight += 1
-            if FileCheckpoint.saves_in_flight == 4:  # the fourth batch is written but not committed
-                os.kill(os.getpid(), signal.SIGKILL)
-
-dataset = load_dataset("datasets/demo.yaml", environ=environ)
-plan = ErasurePlan.from_json(json.load(open(plan_file)))
-identities = SubjectIdentities.of(**json.loads(sys.argv[4]))
-execute_erasure(plan, dataset, identities, FileCheckpoint(), secret=b"%s", batch_size=2, environ=environ)
-""" % SECRET.decode()  # noqa: UP031
-
-
-def test_a_killed_process_resumes_from_its_checkpoint_file(demo_dataset, crm_path, tmp_path):
-    reference = tmp_path / "reference.sqlite3"
-    shutil.copyfile(crm_path, reference)
-    crm = tmp_path / "crm.sqlite3"
-    shutil.copyfile(crm_path, crm)
-    identities = identities_of(ASHA)
-    environ = {"DSR_DEMO_CRM_URL": f"sqlite:///{crm}"}
-    plan = plan_erasure(demo_dataset, identities, environ)
-    (tmp_path / "plan.json").write_text(json.dumps(plan.to_json()))
-    people = json.dumps({"email": ASHA.email, "phone": ASHA.phone, "customer_id": ASHA.account_number})
-    child = subprocess.run(  # noqa: S603 (our own script)
-        [sys.executable, "-c", CHILD, str(tmp_path / "plan.json"), str(tmp_path / "checkpoint.json"),
-         environ["DSR_DEMO_CRM_URL"], people],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert child.returncode == -signal.SIGKILL, child.stderr
-    saved = json.loads((tmp_path / "checkpoint.json").read_text())
-    assert saved["in_flight"] is not None and sum(t["batches"] for t in saved["tables"].values()) == 3
-
-    class FileCheckpoint:
-        def load(self):
-            return json.loads((tmp_path / "checkpoint.json").read_text())
-
-        def save(self, state):
-            (tmp_path / "checkpoint.json").write_text(json.dumps(state))
-
-    plan = ErasurePlan.from_json(json.loads((tmp_path / "plan.json").read_text()))
-    result = execute_erasure(plan, demo_dataset, identities, FileCheckpoint(), secret=SECRET, batch_size=2,
-                             environ=environ)  # fmt: skip
-    expected = execute_erasure(
-        plan, demo_dataset, identities, MemoryCheckpoint(), secret=SECRET, batch_size=2,
-        environ={"DSR_DEMO_CRM_URL": f"sqlite:///{reference}"},
-    )  # fmt: skip
-    assert result.tables == expected.tables
-    assert dump(crm) == dump(reference)
-
-
-def dump(path: Path) -> list[str]:
-    import sqlite3
-
-    with sqlite3.connect(path) as db:
-        return list(db.iterdump())

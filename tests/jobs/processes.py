@@ -1,4 +1,5 @@
-"""Real scheduler processes for the multi-process tests, and the PostgreSQL database they share.
+"""Real scheduler processes for the multi-process tests, and the PostgreSQL database they share
+(the `shared` fixture: import it into a test module with `from tests.jobs.processes import shared_fixture`).
 
 Which database: DSR_TEST_DATABASE_URL when it is PostgreSQL (the suite's own database); otherwise
 the local server's dsr_scheduler_test database (created when missing), as tests/servers.py decides:
@@ -13,16 +14,18 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
+import flask_migrate
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import MetaData
 
-from tests.servers import database_url, header, server_kinds
+from dsr import create_app
+from dsr.extensions import db
+from tests.conftest import empty_database
+from tests.servers import database_url, exclusive, header, server_kinds
 
 PROJECT = Path(__file__).resolve().parents[2]
 MAIL_FROM = "Acme CRM Privacy <privacy@acme-crm.example>"
@@ -42,19 +45,35 @@ def postgres_url() -> tuple[str, bool]:
     return database_url("postgresql", "dsr_scheduler_test"), False
 
 
-@contextmanager
-def exclusive(url: str) -> Iterator[None]:
-    """Hold a PostgreSQL advisory lock for the test: concurrent test runs take turns on the database."""
-    engine = create_engine(url, poolclass=NullPool)
-    with engine.connect() as connection:
-        connection.execute(text("SELECT pg_advisory_lock(80080008)"))
-        connection.commit()
-        try:
-            yield
-        finally:
-            connection.execute(text("SELECT pg_advisory_unlock(80080008)"))
-            connection.commit()
-    engine.dispose()
+_local_apps: dict[str, Flask] = {}
+
+
+@pytest.fixture(name="shared")
+def shared_fixture(request, app, tmp_path_factory):
+    """(app, url) on the PostgreSQL database the scheduler processes share, empty, in an app context."""
+    url, suite_database = postgres_url()
+    if suite_database:
+        request.getfixturevalue("database")  # the suite's own database, emptied after the test
+        yield app, url
+        return
+    with exclusive(url):  # another test run (another engineer's, another database's) may share it
+        yield from _local(url, tmp_path_factory)
+
+
+def _local(url: str, tmp_path_factory):
+    """A second app on the local database, rebuilt by the migrations each time (another run may have changed it)."""
+    if url not in _local_apps:
+        bundles = str(tmp_path_factory.mktemp("bundles"))
+        _local_apps[url] = create_app("test", {"SQLALCHEMY_DATABASE_URI": url, "DSR_BUNDLE_DIR": bundles})
+    local = _local_apps[url]
+    with local.app_context():
+        metadata = MetaData()
+        metadata.reflect(bind=db.engine)
+        metadata.drop_all(bind=db.engine)
+        flask_migrate.upgrade()
+        empty_database()
+        yield local, url
+        empty_database()
 
 
 class SchedulerProcess:
@@ -76,6 +95,20 @@ class SchedulerProcess:
         self.process.kill()
         self.process.wait(10)
         self._out.close()
+
+    def terminate(self) -> None:
+        """SIGTERM, as a process manager stops it; returns at once (see wait())."""
+        self.process.send_signal(signal.SIGTERM)
+
+    def exited(self) -> bool:
+        return self.process.poll() is not None
+
+    def wait(self, timeout: float) -> int:
+        """The exit status once it has exited (negative: killed by that signal)."""
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"still running {timeout} s later\n{self.output()}") from None
 
     def stop(self) -> None:
         if self.process.poll() is None:

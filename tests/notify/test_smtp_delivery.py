@@ -190,3 +190,15 @@ def test_a_worker_dying_mid_batch_repeats_none_of_what_it_sent(session, smtp):
     delivered = [m["Message-ID"] for m in smtp.mailbox.messages]
     assert sorted(dying.sent + delivered) == sorted(m.message_id for m in messages)
     assert session.scalars(select(OutboxMessage.status)).all() == [OutboxStatus.SENT] * 4
+
+
+def test_a_worker_asked_to_stop_finishes_the_message_in_hand_and_hands_the_rest_back(session, smtp_server, mailbox):
+    host, port, _ = smtp_server
+    messages = [queue(session, f"person{n}@example.org") for n in range(3)]
+    mailer = SmtpMailer(host, port=port, security="none", sender=MAIL_FROM, timeout=5)
+    stop = lambda: len(mailbox.messages) > 0  # noqa: E731 - asked (SIGTERM) once the first message is at the server
+
+    assert deliver(session, mailer, should_stop=stop) == DeliveryReport(sent=1)
+    assert [m.status for m in messages] == [OutboxStatus.SENT, OutboxStatus.PENDING, OutboxStatus.PENDING]
+    assert [m.attempts for m in messages] == [1, 0, 0]  # handed back unsent: no attempt counted, due at once
+    assert deliver(session, mailer) == DeliveryReport(sent=2) and len(mailbox.messages) == 3

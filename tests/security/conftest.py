@@ -61,6 +61,12 @@ def csrf_token_of(client: FlaskClient, path: str) -> str:
     return match.group(1)
 
 
+def post(client, path: str, data: dict, token_from: str | None = None, **kwargs):
+    response = client.post(path, data={**data, "csrf_token": csrf_token_of(client, token_from or path)}, **kwargs)
+    assert response.status_code < 500, f"{path}: {response.status_code}"
+    return response
+
+
 def sign_in_staff(app: Flask, email: str) -> FlaskClient:
     client = app.test_client()
     token = csrf_token_of(client, "/auth/login")
@@ -220,6 +226,16 @@ def cast(app) -> Cast:
 def limiter_reset():
     """Each case starts with fresh rate-limit counters (the matrix sends hundreds of requests)."""
     limiter.reset()
+
+
+def payload(tag: str) -> str:
+    """What an attacker types: markup, an attribute break-out, a javascript: URL and template syntax."""
+    return f'{tag}<script>alert(1)</script>"><img src=x onerror=alert(1)>javascript:alert(1) {{{{7*7}}}}'
+
+
+def short(tag: str) -> str:
+    """The same within 64 characters, for shorter fields."""
+    return f"{tag}<script>alert(1)</script><img src=x onerror=alert(1)>{{{{7*7}}}}"
 
 
 class _Markup(HTMLParser):

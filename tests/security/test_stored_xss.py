@@ -32,25 +32,17 @@ from tests.conftest import empty_database
 from tests.factories import code_in, make_user, outbox_texts
 from tests.security.conftest import (
     assert_strict_csp,
-    csrf_token_of,
     make_admin,
+    payload,
+    post,
     read_html,
+    short,
     sign_in_admin,
     sign_in_staff,
 )
 from tests.security.routes import ROUTES
 
 PDF = b"%PDF-1.4\n%%EOF\n"
-
-
-def payload(tag: str) -> str:
-    """What an attacker types: markup, an attribute break-out, a javascript: URL and template syntax."""
-    return f'{tag}<script>alert(1)</script>"><img src=x onerror=alert(1)>javascript:alert(1) {{{{7*7}}}}'
-
-
-def short(tag: str) -> str:
-    """The same within 64 characters, for shorter fields."""
-    return f"{tag}<script>alert(1)</script><img src=x onerror=alert(1)>{{{{7*7}}}}"
 
 
 EMAIL = "o'neil{{7*7}}@example.org"  # quotes and braces are legal in an address
@@ -62,12 +54,6 @@ class Rendered:
     emails: dict[str, str] = field(default_factory=dict)  # outbox subject -> HTML body
     texts: list[str] = field(default_factory=list)  # plain-text email bodies
     responses: list = field(default_factory=list)
-
-
-def post(client, path: str, data: dict, token_from: str | None = None, **kwargs):
-    response = client.post(path, data={**data, "csrf_token": csrf_token_of(client, token_from or path)}, **kwargs)
-    assert response.status_code < 500, f"{path}: {response.status_code}"
-    return response
 
 
 @pytest.fixture(scope="module")

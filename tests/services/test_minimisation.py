@@ -11,6 +11,7 @@ from dsr.domain.lifecycle import Action
 from dsr.domain.uploads import IncomingFile, UploadLimits
 from dsr.models import AuditEvent, DataSubjectRequest, MessageKind, RequestAttachment, RequestMessage
 from dsr.services.attachments import UploadStore, attach
+from dsr.services.audit_verify import verify_chain
 from dsr.services.minimisation import MINIMISED, minimise_closed
 from dsr.services.requests import transition
 from tests.factories import make_request
@@ -75,3 +76,34 @@ def test_attached_files_are_deleted_with_the_request_data(session, tmp_path):
     assert list(tmp_path.iterdir()) == [] and session.scalar(select(RequestAttachment)) is None
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "request.minimised"))
     assert event.details["files"] == 2
+
+
+def trail(session) -> list[tuple]:
+    """Every audit event's facts and its place in the hash chain, in chain order."""
+    session.expire_all()
+    return [
+        (e.id, e.chain_seq, e.occurred_at, e.actor_kind, e.actor_label, e.request_id, e.action, e.details,
+         e.prev_hash, e.entry_hash)
+        for e in session.scalars(select(AuditEvent).order_by(AuditEvent.chain_seq))
+    ]  # fmt: skip
+
+
+def test_minimisation_keeps_the_audit_trail_whole_and_its_chain_intact(session):
+    old, other_old = closed_request(session), closed_request(session, email="bob@example.org")
+    recent = closed_request(session, datetime(2025, 6, 1, tzinfo=UTC), "carol@example.org")
+    before = trail(session)
+    assert {row[5] for row in before} >= {old.id, other_old.id, recent.id} and verify_chain(session).ok
+
+    now = datetime(2026, 1, 11, 9, tzinfo=UTC)
+    assert minimise_closed(session, now, 24, KEY) == 2
+    session.commit()
+
+    after = trail(session)
+    assert after[: len(before)] == before  # every earlier event, its facts and its hashes, untouched
+    added = after[len(before) :]
+    assert sorted((row[6], row[5]) for row in added) == sorted(
+        [("request.minimised", old.id), ("request.minimised", other_old.id)]
+    )
+    report = verify_chain(session)
+    assert report.ok, report.describe()
+    assert report.checked == len(after) == len(before) + 2

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from sqlalchemy import create_engine, select
 
 from dsr.sources import demo_crm_schema as schema
 from dsr.sources.demo_crm import populate_demo_crm
-from tests.servers import SERVERS, database_url, reachable, server_kinds
+from tests.servers import SERVERS, database_url, exclusive, reachable, server_kinds
 
 DATABASE = "dsr_erasure_test"
 KINDS = ["sqlite", *server_kinds()]
@@ -75,7 +76,7 @@ class SourceCrm:
 
 
 @pytest.fixture(name="source_crm", params=KINDS)
-def source_crm_fixture(request, crm_path, tmp_path) -> SourceCrm:
+def source_crm_fixture(request, crm_path, tmp_path) -> Iterator[SourceCrm]:
     kind = request.param
     if kind == "sqlite":
         crm = SourceCrm(kind, f"sqlite:///{tmp_path / 'crm.sqlite3'}", crm_path)
@@ -87,5 +88,6 @@ def source_crm_fixture(request, crm_path, tmp_path) -> SourceCrm:
                 pytrace=False,
             )
         crm = SourceCrm(kind, database_url(kind, DATABASE), crm_path)
-    crm.reset()
-    return crm
+    with exclusive(crm.url):  # test runs sharing the server take turns on its database
+        crm.reset()
+        yield crm

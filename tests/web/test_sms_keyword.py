@@ -10,8 +10,8 @@ from sqlalchemy import select
 from dsr.domain.consent import ConsentSource
 from dsr.models import ConsentEvent
 from dsr.sources.demo_crm import ASHA
-from dsr.sources.webhook import sign
 from tests.services.consent_fixtures import crm_statuses, make_crm
+from tests.web.documented_signature import documented_headers
 
 SECRET = "provider-shared-secret"
 T = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
@@ -25,10 +25,12 @@ def provider(app, clock, monkeypatch):
 
 
 def send(client, message: dict, at: datetime = T, secret: str = SECRET, signature: str | None = None):
+    """The provider's POST, signed as the README documents (not with the app's own signer)."""
     body = json.dumps(message).encode()
-    stamp = int(at.timestamp())
-    headers = {"X-DSR-Timestamp": str(stamp), "X-DSR-Signature": signature or sign(secret.encode(), body, stamp)}
-    return client.post(PATH, data=body, headers=headers, content_type="application/json")
+    headers = documented_headers(secret.encode(), body, at)
+    if signature is not None:
+        headers["X-DSR-Signature"] = signature
+    return client.post(PATH, data=body, headers=headers)
 
 
 STOP = {"from": "+91 98450 12345", "body": "Stop", "message_id": "SM100", "channel": "whatsapp"}

@@ -22,12 +22,13 @@ from dsr.notify.sms import ConsoleSms
 from dsr.services.consent import record_consent, subject_for
 from dsr.services.requests import transition
 from dsr.services.webhook_subscribers import SubscriberSettings, create_subscriber, replace_secret
-from dsr.sources.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from dsr.web.api.openapi import openapi_document
 from dsr.web.api.schema import problems
 from dsr.web.consent import consent_setup
 from dsr.web.sessions import organisation
 from tests.factories import make_request
+from tests.web.documented_signature import genuine
+from tests.web.openapi_support import JsonSchemaCheck
 
 T0 = datetime(2026, 11, 23, 10, tzinfo=UTC)
 SECRET = "whsec_test-secret-for-the-receiver"
@@ -36,8 +37,9 @@ TESTS = Actor.system("tests")
 
 
 class Receiver:
-    """A subscriber's endpoint on loopback: checks each signature against the test's clock, refuses
-    the first delivery it gets with a 500, and keeps what it accepted."""
+    """A subscriber's endpoint on loopback: checks each signature as the README documents it (not with the
+    app's own `verify`) against the test's clock, refuses the first delivery it gets with a 500, and keeps
+    what it accepted."""
 
     def __init__(self, clock) -> None:
         self.secret = SECRET.encode()
@@ -50,7 +52,7 @@ class Receiver:
                 receiver.calls += 1
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 headers = self.headers
-                signed = verify(receiver.secret, body, headers[TIMESTAMP_HEADER], headers[SIGNATURE_HEADER], clock())
+                signed = genuine(receiver.secret, body, headers, clock())  # as the README tells receivers
                 if receiver.calls == 1:
                     self.send_response(500)
                 elif not signed:
@@ -135,10 +137,12 @@ def test_each_event_is_signed_retried_after_a_failure_and_received_once(session,
 
     document = openapi_document(organisation(), "http://test/api/v1")
     schemas = {"request.status_changed": "RequestStatusChanged", "consent.changed": "ConsentChanged"}
+    check = JsonSchemaCheck(document)
     for event in receiver.accepted:
         body = {k: v for k, v in event.items() if k not in ("path", "key")}
         ref = {"$ref": f"#/components/schemas/{schemas[event['type']]}"}
         assert problems(ref, body, document) == {}
+        assert check.component_errors(schemas[event["type"]], body) == []  # and by jsonschema, independently
 
     log = session.scalars(select(WebhookDelivery).where(WebhookDelivery.subscriber_id == subscriber.id)).all()
     assert sorted(d.message.attempts for d in log) == [1, 2]

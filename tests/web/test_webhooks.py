@@ -13,16 +13,17 @@ from dsr.notify.delivery import deliver_due
 from dsr.notify.mailers import ConsoleMailer
 from dsr.notify.outbox import queue_webhook
 from dsr.notify.sms import ConsoleSms
-from dsr.sources.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers, verify
 from tests.factories import make_request
+from tests.web.documented_signature import documented_headers, genuine
 
 SECRET = b"demo-webhook-secret-not-for-production"  # datasets/demo.yaml's default for billing_partner
 T0 = datetime(2026, 11, 23, 10, tzinfo=UTC)
 
 
 @pytest.fixture
-def receiver():
-    """A webhook receiver on loopback that checks signatures and refuses its first delivery."""
+def receiver(clock):
+    """A webhook receiver on loopback that checks signatures as the README documents them (not with the
+    app's own `verify`), against the test's clock, and refuses its first delivery."""
     got: list[dict] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -31,13 +32,7 @@ def receiver():
         def do_POST(self):  # noqa: N802
             Handler.calls += 1
             body = self.rfile.read(int(self.headers["Content-Length"]))
-            signed = verify(
-                SECRET,
-                body,
-                self.headers.get(TIMESTAMP_HEADER),
-                self.headers.get(SIGNATURE_HEADER),
-                datetime.fromtimestamp(int(self.headers.get(TIMESTAMP_HEADER, 0)), UTC),
-            )
+            signed = genuine(SECRET, body, self.headers, clock())
             if Handler.calls == 1:
                 self.send_response(503)
             elif not signed:
@@ -56,7 +51,11 @@ def receiver():
     server.shutdown()
 
 
-def test_webhook_is_signed_retried_after_a_failure_and_received_once(session, receiver):
+def deliver(session, clock, moment: datetime):
+    return deliver_due(session, clock.set(moment), ConsoleMailer(), ConsoleSms())
+
+
+def test_webhook_is_signed_retried_after_a_failure_and_received_once(session, receiver, clock):
     url, got = receiver
     message = queue_webhook(
         session,
@@ -67,14 +66,14 @@ def test_webhook_is_signed_retried_after_a_failure_and_received_once(session, re
         template="erasure_job",
     )
     session.commit()
-    first = deliver_due(session, T0, ConsoleMailer(), ConsoleSms())
+    first = deliver(session, clock, T0)
     session.commit()
     assert (first.sent, first.retried) == (0, 1) and got == []
-    assert deliver_due(session, T0 + timedelta(seconds=10), ConsoleMailer(), ConsoleSms()).sent == 0  # backing off
-    second = deliver_due(session, T0 + timedelta(minutes=1), ConsoleMailer(), ConsoleSms())
+    assert deliver(session, clock, T0 + timedelta(seconds=10)).sent == 0  # backing off
+    second = deliver(session, clock, T0 + timedelta(minutes=1))  # signed afresh for this attempt
     session.commit()
     assert second.sent == 1 and got == [{"body": {"event": "erasure", "id": 7}, "key": message.message_id}]
-    assert deliver_due(session, T0 + timedelta(hours=1), ConsoleMailer(), ConsoleSms()).sent == 0
+    assert deliver(session, clock, T0 + timedelta(hours=1)).sent == 0
     assert session.get(OutboxMessage, message.id).status is OutboxStatus.SENT
 
 
@@ -108,7 +107,8 @@ def waiting_task(session):
 
 
 def signed_post(client, body: bytes, secret: bytes = SECRET, when: datetime | None = None):
-    headers = signed_headers(secret, body, when or datetime.now(UTC))
+    """The partner's callback, signed as the README documents (not with the app's own signer)."""
+    headers = documented_headers(secret, body, when or datetime.now(UTC))
     return client.post("/hooks/erasure/job-123", data=body, headers=headers)
 
 
