@@ -74,6 +74,8 @@ def test_correction_decided_and_written_from_the_page(staff_client, session, crm
     html = staff_client.get(page).get_data(as_text=True)
     assert "Proposed corrections" in html and "Town" in html and "crm › customers › city" in html
     item = session.scalar(select(CorrectionItem))
+    item.public_id = item.public_id[:-1] + "_"  # random ids end so 1 time in 32: WTForms adds no dash then
+    session.commit()
     prefix = f"c{item.public_id}"
     response = post_form(
         staff_client,

@@ -37,6 +37,12 @@ class DecisionForm(FlaskForm):
     submit = SubmitField("Save decision")
 
 
+def decision_prefix(item: CorrectionItem) -> str:
+    """Field names c<id>-target, c<id>-value…: the dash is ours, because WTForms adds none after an id
+    that happens to end in "-" or "_"."""
+    return f"c{item.public_id}-"
+
+
 def field_label(ref: FieldRef) -> str:
     return f"{ref.system} › {ref.table} › {ref.column}"
 
@@ -52,7 +58,7 @@ def panel(found) -> dict:
         fields = corrections.field_choices(dataset())
         forms = {}
         for item in items:
-            form = DecisionForm(prefix=f"c{item.public_id}", formdata=None)
+            form = DecisionForm(prefix=decision_prefix(item), formdata=None)
             form.target.choices = choices([("", "Choose…"), *((field_label(f), field_label(f)) for f in fields)])
             form.target.data = f"{item.system_key} › {item.table_name} › {item.column_name}" if item.system_key else ""
             form.value.data = item.new_value
@@ -118,7 +124,7 @@ def decide_correction(reference: str, item_id: str):
     )
     if item is None:
         abort(404)
-    form = DecisionForm(prefix=f"c{item.public_id}")
+    form = DecisionForm(prefix=decision_prefix(item))
     form.target.choices = choices(
         [("", "Choose…"), *((field_label(f), field_label(f)) for f in corrections.field_choices(dataset()))]
     )
