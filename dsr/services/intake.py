@@ -46,10 +46,9 @@ def file_request(
 ) -> DataSubjectRequest:
     """The requester files it on the form; through the API another system files it (`actor`) for them.
     Either way the requester must prove their identity from the email this sends."""
-    request = submit_request(session, actor or Actor.requester(), now, new, clock)
-    send_challenge(session, now, request, Factor.EMAIL, settings, links)
     # The verification email confirms receipt (CCPA asks for that within 10 business days).
-    request.acknowledged_at = now
+    request = submit_request(session, actor or Actor.requester(), now, new, clock, acknowledged=True)
+    send_challenge(session, now, request, Factor.EMAIL, settings, links)
     return request
 
 

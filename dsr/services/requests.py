@@ -43,8 +43,9 @@ def unused_reference(session: Session, now: datetime) -> str:
 
 
 def submit_request(
-    session: Session, actor: Actor, now: datetime, new: NewRequest, clock: LegalClock
+    session: Session, actor: Actor, now: datetime, new: NewRequest, clock: LegalClock, *, acknowledged: bool = False
 ) -> DataSubjectRequest:
+    """Store a new request with its due date; `acknowledged` when what the caller sends next confirms receipt."""
     request = DataSubjectRequest(
         reference=unused_reference(session, now),
         request_type=new.request_type,
@@ -61,10 +62,12 @@ def submit_request(
         gpc=new.gpc,
         source=new.source,
         received_at=now,
+        acknowledged_at=now if acknowledged else None,
     )
-    session.add(request)
-    session.flush()
+    # The due date before the row is added: one INSERT carries it, and a new request has no pauses to load.
     refresh_deadline(session, request, clock, now)
+    session.add(request)
+    session.flush()  # its id, for the audit event and everything else that refers to it
     record_event(
         session,
         actor,
