@@ -43,9 +43,16 @@ def unused_reference(session: Session, now: datetime) -> str:
 
 
 def submit_request(
-    session: Session, actor: Actor, now: datetime, new: NewRequest, clock: LegalClock, *, acknowledged: bool = False
+    session: Session, actor: Actor, now: datetime, new: NewRequest, clock: LegalClock
 ) -> DataSubjectRequest:
-    """Store a new request with its due date; `acknowledged` when what the caller sends next confirms receipt."""
+    return add_request(session, actor, now, build_request(session, now, new, clock))
+
+
+def build_request(
+    session: Session, now: datetime, new: NewRequest, clock: LegalClock, *, acknowledged: bool = False
+) -> DataSubjectRequest:
+    """The row for a new request, with its due date, not yet added: this reads (a free reference, the
+    rules) but writes nothing. `acknowledged` when what the caller sends next confirms receipt."""
     request = DataSubjectRequest(
         reference=unused_reference(session, now),
         request_type=new.request_type,
@@ -64,10 +71,15 @@ def submit_request(
         received_at=now,
         acknowledged_at=now if acknowledged else None,
     )
-    # The due date before the row is added: one INSERT carries it, and a new request has no pauses to load.
+    # Before the row is added: one INSERT carries the due date, and a new request has no pauses to load.
     refresh_deadline(session, request, clock, now)
+    return request
+
+
+def add_request(session: Session, actor: Actor, now: datetime, request: DataSubjectRequest) -> DataSubjectRequest:
+    """Insert a built request (its id is what everything else refers to) and record its submission."""
     session.add(request)
-    session.flush()  # its id, for the audit event and everything else that refers to it
+    session.flush()
     record_event(
         session,
         actor,
@@ -76,7 +88,7 @@ def submit_request(
         request,
         type=request.request_type.value,
         jurisdiction=request.jurisdiction,
-        agent=new.is_agent or None,
+        agent=request.is_agent or None,
     )
     return request
 
