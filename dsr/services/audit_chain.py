@@ -102,6 +102,18 @@ def _forget(session: Session, transaction) -> None:
         session.info.pop(_UNSEALED, None)
 
 
+# Built once: the seal runs in every committing transaction that wrote events, and building a statement
+# costs more than running it. They go straight to the session's connection (there is nothing to autoflush).
+HEAD = AuditHead.__table__
+_LOCK_HEAD = select(HEAD.c.seq, HEAD.c.entry_hash).where(HEAD.c.id == HEAD_ID).with_for_update()
+_MOVE_HEAD = update(HEAD).where(HEAD.c.id == HEAD_ID).values(seq=bindparam("seq"), entry_hash=bindparam("digest"))
+_LINK = (
+    update(E.__table__)
+    .where(E.__table__.c.id == bindparam("event_id"))
+    .values(chain_seq=bindparam("seq"), prev_hash=bindparam("prev"), entry_hash=bindparam("digest"))
+)
+
+
 def seal(session: Session, events: Iterable[AuditEvent]) -> None:
     """Chain these flushed, unsealed events after the current head, in id order."""
     ordered = sorted(events, key=lambda e: e.id)
@@ -112,14 +124,9 @@ def seal(session: Session, events: Iterable[AuditEvent]) -> None:
         digest = link_hash(stored_fields(sealed, seq), prev)
         links.append({"event_id": sealed.id, "seq": seq, "prev": prev, "digest": digest})
         prev = digest
-    table = E.__table__
-    session.execute(
-        update(table)
-        .where(table.c.id == bindparam("event_id"))
-        .values(chain_seq=bindparam("seq"), prev_hash=bindparam("prev"), entry_hash=bindparam("digest")),
-        links,
-    )
-    session.execute(update(AuditHead.__table__).where(AuditHead.id == HEAD_ID).values(seq=seq, entry_hash=prev))
+    connection = session.connection()
+    connection.execute(_LINK, links)
+    connection.execute(_MOVE_HEAD, {"seq": seq, "digest": prev})
     for sealed, link in zip(ordered, links, strict=True):
         set_committed_value(sealed, "chain_seq", link["seq"])
         set_committed_value(sealed, "prev_hash", link["prev"])
@@ -142,13 +149,11 @@ def stored_fields(event: AuditEvent, seq: int) -> LinkFields:
 
 def lock_head(session: Session) -> tuple[int, str]:
     """The head's position and hash, locked until commit; created when missing (a fresh database)."""
-    head = session.execute(
-        select(AuditHead.seq, AuditHead.entry_hash).where(AuditHead.id == HEAD_ID).with_for_update()
-    ).one_or_none()
+    head = session.connection().execute(_LOCK_HEAD).one_or_none()
     if head is not None:
         return head.seq, head.entry_hash
     seq, digest = last_link(session)
-    session.execute(insert(AuditHead.__table__).values(id=HEAD_ID, seq=seq, entry_hash=digest))
+    session.execute(insert(HEAD).values(id=HEAD_ID, seq=seq, entry_hash=digest))
     return seq, digest
 
 
