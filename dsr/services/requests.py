@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from dsr.domain.actors import Actor
@@ -35,10 +35,13 @@ class NewRequest:
     source: str = "web"  # "web", "api" or "admin_export" (DataSubjectRequest.source)
 
 
+_TAKEN = select(exists().where(DataSubjectRequest.reference == bindparam("reference")))  # built once: every intake
+
+
 def unused_reference(session: Session, now: datetime) -> str:
     while True:
         reference = new_reference(now.year)
-        if not session.scalar(select(exists().where(DataSubjectRequest.reference == reference))):
+        if not session.scalar(_TAKEN, {"reference": reference}):
             return reference
 
 
