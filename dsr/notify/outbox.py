@@ -35,10 +35,17 @@ class RenderedEmail:
 
 
 def render_email(template: str, context: dict[str, Any]) -> RenderedEmail:
-    """Render templates/email/<template>.subject.txt, .txt and .html."""
-    subject = " ".join(render_template(f"email/{template}.subject.txt", **context).split())
-    text = render_template(f"email/{template}.txt", **context)
-    return RenderedEmail(template, subject[:300], text, render_template(f"email/{template}.html", **context))
+    """Render templates/email/<template>.subject.txt, .txt and .html, as render_template would, but with
+    the context processors run once for the three."""
+    app = current_app._get_current_object()
+    context = dict(context)
+    app.update_template_context(context)
+
+    def render(name: str) -> str:
+        return app.jinja_env.get_template(f"email/{template}.{name}").render(context)
+
+    subject = " ".join(render("subject.txt").split())
+    return RenderedEmail(template, subject[:300], render("txt"), render("html"))
 
 
 def queue_email(
