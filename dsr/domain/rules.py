@@ -13,6 +13,7 @@ from enum import StrEnum
 from dsr.domain.errors import DomainError
 
 ANY_TYPE = "*"
+DEFAULT_JURISDICTION = "default"  # its ANY_TYPE rule applies where no other rule does
 
 
 class Unit(StrEnum):
@@ -156,7 +157,7 @@ def find_rule(
 ) -> DeadlineRule:
     """The most specific rule: (jurisdiction, type), then (jurisdiction, *), then (default, *)."""
     by_key = {(rule.jurisdiction, rule.request_type): rule for rule in rules}
-    for key in ((jurisdiction, request_type), (jurisdiction, ANY_TYPE), ("default", ANY_TYPE)):
+    for key in ((jurisdiction, request_type), (jurisdiction, ANY_TYPE), (DEFAULT_JURISDICTION, ANY_TYPE)):
         if key in by_key:
             return by_key[key]
     raise DomainError(f"No deadline rule covers {jurisdiction} / {request_type}, and there is no default rule.")

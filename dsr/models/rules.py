@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy import Row, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dsr.domain.rules import DeadlineRule as RuleSpec
@@ -35,22 +35,7 @@ class DeadlineRule(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     def to_spec(self) -> RuleSpec:
-        def period(amount: int | None, unit: Unit | None) -> Period | None:
-            return Period(amount, unit) if amount and unit else None
-
-        return RuleSpec(
-            jurisdiction=self.jurisdiction,
-            request_type=self.request_type,
-            respond_within=Period(self.respond_amount, self.respond_unit),
-            extension=period(self.extension_amount, self.extension_unit),
-            pause_allowed=self.pause_allowed,
-            roll_forward=self.roll_forward,
-            acknowledge_within=period(self.acknowledge_amount, self.acknowledge_unit),
-            extension_notice_required=self.extension_notice_required,
-            holiday_calendar=self.holiday_calendar,
-            reference=self.reference,
-            notes=self.notes,
-        )
+        return rule_spec(self)
 
     @classmethod
     def from_spec(cls, spec: RuleSpec) -> DeadlineRule:
@@ -71,3 +56,24 @@ class DeadlineRule(db.Model):
         self.holiday_calendar = spec.holiday_calendar
         self.reference = spec.reference
         self.notes = spec.notes
+
+
+def rule_spec(row: DeadlineRule | Row) -> RuleSpec:
+    """The rule a row holds: a DeadlineRule, or a row selected with its columns."""
+
+    def period(amount: int | None, unit: Unit | None) -> Period | None:
+        return Period(amount, unit) if amount and unit else None
+
+    return RuleSpec(
+        jurisdiction=row.jurisdiction,
+        request_type=row.request_type,
+        respond_within=Period(row.respond_amount, row.respond_unit),
+        extension=period(row.extension_amount, row.extension_unit),
+        pause_allowed=row.pause_allowed,
+        roll_forward=row.roll_forward,
+        acknowledge_within=period(row.acknowledge_amount, row.acknowledge_unit),
+        extension_notice_required=row.extension_notice_required,
+        holiday_calendar=row.holiday_calendar,
+        reference=row.reference,
+        notes=row.notes,
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
@@ -25,6 +26,28 @@ from dsr.services.audit import record_event
 FALLBACK_MESSAGE_ID_DOMAIN = "dsr-desk.invalid"
 
 
+@dataclass(frozen=True)
+class RenderedEmail:
+    template: str
+    subject: str
+    text: str
+    html: str
+
+
+def render_email(template: str, context: dict[str, Any]) -> RenderedEmail:
+    """Render templates/email/<template>.subject.txt, .txt and .html, as render_template would, but with
+    the context processors run once for the three."""
+    app = current_app._get_current_object()
+    context = dict(context)
+    app.update_template_context(context)
+
+    def render(name: str) -> str:
+        return app.jinja_env.get_template(f"email/{template}.{name}").render(context)
+
+    subject = " ".join(render("subject.txt").split())
+    return RenderedEmail(template, subject[:300], render("txt"), render("html"))
+
+
 def queue_email(
     session: Session,
     now: datetime,
@@ -34,11 +57,17 @@ def queue_email(
     context: dict[str, Any],
     request: DataSubjectRequest | None = None,
 ) -> OutboxMessage:
-    """Render templates/email/<template>.subject.txt, .txt and .html, and queue the email."""
-    subject = " ".join(render_template(f"email/{template}.subject.txt", **context).split())
-    text = render_template(f"email/{template}.txt", **context)
-    html = render_template(f"email/{template}.html", **context)
-    return _queue(session, now, Channel.EMAIL, to, template, request, subject[:300], text, html)
+    """Render the email's templates and queue it."""
+    message = add_email(session, now, to=to, email=render_email(template, context), request=request)
+    session.flush()
+    return message
+
+
+def add_email(
+    session: Session, now: datetime, *, to: str, email: RenderedEmail, request: DataSubjectRequest | None = None
+) -> OutboxMessage:
+    """Queue an email rendered beforehand; unlike queue_*, it is written at the next flush (or the commit)."""
+    return _add(session, now, Channel.EMAIL, to, email.template, request, email.subject, email.text, email.html)
 
 
 def queue_sms(
@@ -52,7 +81,9 @@ def queue_sms(
 ) -> OutboxMessage:
     """Render templates/sms/<template>.txt and queue the text message."""
     body = render_template(f"sms/{template}.txt", **context).strip()
-    return _queue(session, now, Channel.SMS, to, template, request, "", body, None)
+    message = _add(session, now, Channel.SMS, to, template, request, "", body, None)
+    session.flush()
+    return message
 
 
 def queue_webhook(
@@ -68,14 +99,13 @@ def queue_webhook(
     """Queue a signed JSON POST (the body is encrypted at rest like every message body)."""
     if len(url) > 1000 or not url.startswith(("https://", "http://")):
         raise ValueError("Not a usable webhook address.")
-    message = _queue(
-        session, now, Channel.WEBHOOK, url, template, request, "", json.dumps(payload, sort_keys=True), None
-    )
+    message = _add(session, now, Channel.WEBHOOK, url, template, request, "", json.dumps(payload, sort_keys=True), None)
     message.signing_key_ref = signing_key_ref
+    session.flush()
     return message
 
 
-def _queue(
+def _add(
     session: Session,
     now: datetime,
     channel: Channel,
@@ -109,7 +139,6 @@ def _queue(
         created_at=now,
     )
     session.add(message)
-    session.flush()
     return message
 
 

@@ -11,8 +11,16 @@ Why at commit, under a lock on one `audit_head` row:
   touches nothing but its own new events and the head. Nobody holding the head ever waits on
   anything, so waits cannot form a cycle, and the head is held only for the commit's last statements
   (a job that sends mail for a minute does not stall the web workers' audit writes).
-- Hash what is stored. The events are read back (one query by primary key) and hashed from the
-  database's own values, exactly as `flask dsr audit verify` will read them later.
+- Hash what is stored, without reading it back. After the flush, the session holds each event's facts
+  as the database will return them to `flask dsr audit verify`: `occurred_at` is an aware UTC time
+  whose microseconds all three keep (`UTCDateTime`: SQLite text, PostgreSQL `timestamp`, MariaDB
+  `DATETIME(6)`); `details` is hashed as `json.loads(json.dumps(details))`, which is what its JSON
+  column returns, since each database keeps the text it is sent (SQLite and MariaDB as text,
+  PostgreSQL's `json` type verbatim); the rest are integers and strings stored as given (MariaDB's
+  default strict mode refuses an over-long string rather than cutting it). Nothing else writes an
+  event row: events are only inserted, then sealed here. (Deleting a request or staff user would
+  null an event's reference through its foreign key and show up as altered, sealed or not; the app
+  deletes neither.) `tests/services/test_audit_chain.py` holds each database to this.
 
 Chain order is `chain_seq`, the position handed out under the lock; ids come from the database's
 sequence when rows are inserted and may interleave between transactions, so verification walks
@@ -27,6 +35,7 @@ bypasses the ORM session are left unchained and reported as inserted.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 from sqlalchemy import Row, bindparam, event, insert, inspect, select, update
@@ -93,41 +102,58 @@ def _forget(session: Session, transaction) -> None:
         session.info.pop(_UNSEALED, None)
 
 
+# Built once: the seal runs in every committing transaction that wrote events, and building a statement
+# costs more than running it. They go straight to the session's connection (there is nothing to autoflush).
+HEAD = AuditHead.__table__
+_LOCK_HEAD = select(HEAD.c.seq, HEAD.c.entry_hash).where(HEAD.c.id == HEAD_ID).with_for_update()
+_MOVE_HEAD = update(HEAD).where(HEAD.c.id == HEAD_ID).values(seq=bindparam("seq"), entry_hash=bindparam("digest"))
+_LINK = (
+    update(E.__table__)
+    .where(E.__table__.c.id == bindparam("event_id"))
+    .values(chain_seq=bindparam("seq"), prev_hash=bindparam("prev"), entry_hash=bindparam("digest"))
+)
+
+
 def seal(session: Session, events: Iterable[AuditEvent]) -> None:
     """Chain these flushed, unsealed events after the current head, in id order."""
-    by_id = {e.id: e for e in events}
-    rows = session.execute(select(*LINK_COLUMNS).where(E.id.in_(list(by_id))).order_by(E.id)).all()
+    ordered = sorted(events, key=lambda e: e.id)
     seq, prev = lock_head(session)
     links = []
-    for row in rows:
+    for sealed in ordered:
         seq += 1
-        digest = link_hash(link_fields(row, seq), prev)
-        links.append({"event_id": row.id, "seq": seq, "prev": prev, "digest": digest})
+        digest = link_hash(stored_fields(sealed, seq), prev)
+        links.append({"event_id": sealed.id, "seq": seq, "prev": prev, "digest": digest})
         prev = digest
-    table = E.__table__
-    session.execute(
-        update(table)
-        .where(table.c.id == bindparam("event_id"))
-        .values(chain_seq=bindparam("seq"), prev_hash=bindparam("prev"), entry_hash=bindparam("digest")),
-        links,
-    )
-    session.execute(update(AuditHead.__table__).where(AuditHead.id == HEAD_ID).values(seq=seq, entry_hash=prev))
-    for link in links:
-        sealed = by_id[link["event_id"]]
+    connection = session.connection()
+    connection.execute(_LINK, links)
+    connection.execute(_MOVE_HEAD, {"seq": seq, "digest": prev})
+    for sealed, link in zip(ordered, links, strict=True):
         set_committed_value(sealed, "chain_seq", link["seq"])
         set_committed_value(sealed, "prev_hash", link["prev"])
         set_committed_value(sealed, "entry_hash", link["digest"])
 
 
+def stored_fields(event: AuditEvent, seq: int) -> LinkFields:
+    """The hashed facts of a flushed event as the database gives them back (see the module docstring)."""
+    return LinkFields(
+        seq=seq,
+        occurred_at=event.occurred_at,
+        actor_kind=event.actor_kind,
+        actor_user_id=event.actor_user_id,
+        actor_label=event.actor_label,
+        request_id=event.request_id,
+        action=event.action,
+        details=json.loads(json.dumps(event.details)),
+    )
+
+
 def lock_head(session: Session) -> tuple[int, str]:
     """The head's position and hash, locked until commit; created when missing (a fresh database)."""
-    head = session.execute(
-        select(AuditHead.seq, AuditHead.entry_hash).where(AuditHead.id == HEAD_ID).with_for_update()
-    ).one_or_none()
+    head = session.connection().execute(_LOCK_HEAD).one_or_none()
     if head is not None:
         return head.seq, head.entry_hash
     seq, digest = last_link(session)
-    session.execute(insert(AuditHead.__table__).values(id=HEAD_ID, seq=seq, entry_hash=digest))
+    session.execute(insert(HEAD).values(id=HEAD_ID, seq=seq, entry_hash=digest))
     return seq, digest
 
 

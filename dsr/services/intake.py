@@ -18,14 +18,22 @@ from dsr.domain.lifecycle import Action, Status
 from dsr.domain.verification import Factor, next_factor
 from dsr.models import DataSubjectRequest, MessageKind, RequestMessage
 from dsr.notify.links import Links
-from dsr.notify.outbox import queue_email, queue_sms
+from dsr.notify.outbox import add_email, queue_email, queue_sms, render_email
 from dsr.services.audit import record_event
 from dsr.services.consent_requests import on_verified
 from dsr.services.deadlines import resume_clock
 from dsr.services.letters import Drafter, acknowledge
-from dsr.services.requests import NewRequest, submit_request, transition
+from dsr.services.requests import NewRequest, add_request, build_request, transition
 from dsr.services.subjects import ConsentSetup
-from dsr.services.verification import IssuedChallenge, VerificationSettings, issue_challenge, record_factor
+from dsr.services.verification import (
+    ChallengeSecret,
+    IssuedChallenge,
+    VerificationSettings,
+    add_challenge,
+    issue_challenge,
+    new_secret,
+    record_factor,
+)
 
 
 class NextStep(StrEnum):
@@ -45,11 +53,18 @@ def file_request(
     actor: Actor | None = None,
 ) -> DataSubjectRequest:
     """The requester files it on the form; through the API another system files it (`actor`) for them.
-    Either way the requester must prove their identity from the email this sends."""
-    request = submit_request(session, actor or Actor.requester(), now, new, clock)
-    send_challenge(session, now, request, Factor.EMAIL, settings, links)
-    # The verification email confirms receipt (CCPA asks for that within 10 business days).
-    request.acknowledged_at = now
+    Either way the requester must prove their identity from the email this sends, which also confirms
+    receipt (CCPA asks for that within 10 business days).
+
+    The due date, the code and the email are ready before the first write, and the rows are written
+    together at the next flush: SQLite locks the whole database from a transaction's first write to its
+    commit, and every other worker waits for that lock."""
+    request = build_request(session, now, new, clock, acknowledged=True)
+    secret = new_secret(Factor.EMAIL)
+    email = render_email("verification", _verification_context(request, secret, settings, links))
+    add_request(session, actor or Actor.requester(), now, request)  # the id the code's hash needs
+    add_challenge(session, now, request, Factor.EMAIL, settings, secret)  # the request is new: nothing to void
+    add_email(session, now, to=request.requester_email, email=email, request=request)
     return request
 
 
@@ -62,34 +77,29 @@ def send_challenge(
     links: Links,
 ) -> IssuedChallenge:
     issued = issue_challenge(session, now, request, channel, settings)
-    minutes = int(settings.rules.code_ttl.total_seconds() // 60)
+    secret = ChallengeSecret(issued.code, issued.link_token)
     if channel is Factor.EMAIL:
-        queue_email(
-            session,
-            now,
-            to=request.requester_email,
-            template="verification",
-            request=request,
-            context={
-                "request": request,
-                "code": issued.code,
-                "link": links.verify_link(issued.link_token),
-                # Requests filed through the API: the requester never saw our page, so the email links it.
-                "verify_page": links.verify_page(request) if links.verify_page else None,
-                "minutes": minutes,
-                "link_hours": int(settings.rules.link_ttl.total_seconds() // 3600),
-            },
-        )
+        context = _verification_context(request, secret, settings, links)
+        queue_email(session, now, to=request.requester_email, template="verification", request=request, context=context)
     else:
-        queue_sms(
-            session,
-            now,
-            to=request.requester_phone,
-            template="code",
-            request=request,
-            context={"code": issued.code, "minutes": minutes},
-        )
+        minutes = int(settings.rules.code_ttl.total_seconds() // 60)
+        context = {"code": issued.code, "minutes": minutes}
+        queue_sms(session, now, to=request.requester_phone, template="code", request=request, context=context)
     return issued
+
+
+def _verification_context(
+    request: DataSubjectRequest, secret: ChallengeSecret, settings: VerificationSettings, links: Links
+) -> dict:
+    return {
+        "request": request,
+        "code": secret.code,
+        "link": links.verify_link(secret.link_token),
+        # Requests filed through the API: the requester never saw our page, so the email links it.
+        "verify_page": links.verify_page(request) if links.verify_page else None,
+        "minutes": int(settings.rules.code_ttl.total_seconds() // 60),
+        "link_hours": int(settings.rules.link_ttl.total_seconds() // 3600),
+    }
 
 
 def send_download_code(

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from dsr.domain.actors import Actor
@@ -35,16 +35,27 @@ class NewRequest:
     source: str = "web"  # "web", "api" or "admin_export" (DataSubjectRequest.source)
 
 
+_TAKEN = select(exists().where(DataSubjectRequest.reference == bindparam("reference")))  # built once: every intake
+
+
 def unused_reference(session: Session, now: datetime) -> str:
     while True:
         reference = new_reference(now.year)
-        if not session.scalar(select(exists().where(DataSubjectRequest.reference == reference))):
+        if not session.scalar(_TAKEN, {"reference": reference}):
             return reference
 
 
 def submit_request(
     session: Session, actor: Actor, now: datetime, new: NewRequest, clock: LegalClock
 ) -> DataSubjectRequest:
+    return add_request(session, actor, now, build_request(session, now, new, clock))
+
+
+def build_request(
+    session: Session, now: datetime, new: NewRequest, clock: LegalClock, *, acknowledged: bool = False
+) -> DataSubjectRequest:
+    """The row for a new request, with its due date, not yet added: this reads (a free reference, the
+    rules) but writes nothing. `acknowledged` when what the caller sends next confirms receipt."""
     request = DataSubjectRequest(
         reference=unused_reference(session, now),
         request_type=new.request_type,
@@ -61,10 +72,17 @@ def submit_request(
         gpc=new.gpc,
         source=new.source,
         received_at=now,
+        acknowledged_at=now if acknowledged else None,
     )
+    # Before the row is added: one INSERT carries the due date, and a new request has no pauses to load.
+    refresh_deadline(session, request, clock, now)
+    return request
+
+
+def add_request(session: Session, actor: Actor, now: datetime, request: DataSubjectRequest) -> DataSubjectRequest:
+    """Insert a built request (its id is what everything else refers to) and record its submission."""
     session.add(request)
     session.flush()
-    refresh_deadline(session, request, clock, now)
     record_event(
         session,
         actor,
@@ -73,7 +91,7 @@ def submit_request(
         request,
         type=request.request_type.value,
         jurisdiction=request.jurisdiction,
-        agent=new.is_agent or None,
+        agent=request.is_agent or None,
     )
     return request
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import fields
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from dsr.domain.actors import Actor
-from dsr.domain.rules import DEFAULT_RULES, find_rule
+from dsr.domain.rules import DEFAULT_JURISDICTION, DEFAULT_RULES, find_rule
 from dsr.domain.rules import DeadlineRule as RuleSpec
 from dsr.models import DeadlineRule
+from dsr.models.rules import rule_spec
 from dsr.services.audit import record_event
 
 
@@ -19,8 +20,17 @@ def load_rules(session: Session) -> list[RuleSpec]:
     return [row.to_spec() for row in session.scalars(select(DeadlineRule))]
 
 
+# Only the rows find_rule can choose from, as plain rows. Read on every new request and every clock
+# change (never cached: an admin's edit applies to the next due date in every process), so the
+# statement is built once and no ORM objects are made.
+_CANDIDATES = select(*DeadlineRule.__table__.c).where(
+    or_(DeadlineRule.jurisdiction == bindparam("jurisdiction"), DeadlineRule.jurisdiction == DEFAULT_JURISDICTION)
+)
+
+
 def rule_for(session: Session, jurisdiction: str, request_type: str) -> RuleSpec:
-    return find_rule(load_rules(session), jurisdiction, request_type)
+    rows = session.execute(_CANDIDATES, {"jurisdiction": jurisdiction})
+    return find_rule([rule_spec(row) for row in rows], jurisdiction, request_type)
 
 
 def seed_default_rules(session: Session) -> int:

@@ -54,10 +54,23 @@ class CodeCheck:
 
 
 @dataclass(frozen=True)
+class ChallengeSecret:
+    """What the requester is sent: a code and, to verify by email, a link token. Only their hashes are stored."""
+
+    code: str
+    link_token: str | None
+
+
+@dataclass(frozen=True)
 class IssuedChallenge:
     challenge: VerificationChallenge
     code: str
     link_token: str | None
+
+
+def new_secret(channel: Factor, purpose: str = "verify") -> ChallengeSecret:
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    return ChallengeSecret(code, secrets.token_urlsafe(32) if channel is Factor.EMAIL and purpose == "verify" else None)
 
 
 def _digest(settings: VerificationSettings, purpose: str, value: str) -> str:
@@ -107,24 +120,38 @@ def issue_challenge(
         )
     ):
         old.state = ChallengeState.VOID
-    code = f"{secrets.randbelow(1_000_000):06d}"
-    link_token = secrets.token_urlsafe(32) if channel is Factor.EMAIL and purpose == "verify" else None
+    issued = add_challenge(session, now, request, channel, settings, new_secret(channel, purpose), purpose)
+    session.flush()
+    return issued
+
+
+def add_challenge(
+    session: Session,
+    now: datetime,
+    request: DataSubjectRequest,
+    channel: Factor,
+    settings: VerificationSettings,
+    secret: ChallengeSecret,
+    purpose: str = "verify",
+) -> IssuedChallenge:
+    """Add the challenge for `secret` (written at the next flush) and record that it was sent. No checks:
+    issue_challenge makes them first, and a request inserted in this same transaction needs none, since no
+    earlier challenge can refer to it (nothing to refuse, nothing to void, so no query to find that out)."""
     challenge = VerificationChallenge(
         request_id=request.id,
         channel=channel,
         purpose=purpose,
-        code_hash=_digest(settings, f"code:{request.id}", code),
-        link_hash=_digest(settings, "link", link_token) if link_token else None,
-        code_expires_at=now + rules.code_ttl,
-        link_expires_at=now + rules.link_ttl if link_token else None,
+        code_hash=_digest(settings, f"code:{request.id}", secret.code),
+        link_hash=_digest(settings, "link", secret.link_token) if secret.link_token else None,
+        code_expires_at=now + settings.rules.code_ttl,
+        link_expires_at=now + settings.rules.link_ttl if secret.link_token else None,
         created_at=now,
     )
     session.add(challenge)
-    session.flush()
     record_event(
         session, Actor.system("verification"), "verification.sent", now, request, channel=channel.value, purpose=purpose
     )
-    return IssuedChallenge(challenge, code, link_token)
+    return IssuedChallenge(challenge, secret.code, secret.link_token)
 
 
 def check_code(

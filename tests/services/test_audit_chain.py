@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import flask_migrate
 import pytest
@@ -13,6 +13,7 @@ from sqlalchemy import MetaData, create_engine, func, select, text
 from dsr import create_app
 from dsr.domain.actors import Actor
 from dsr.domain.audit_chain import GENESIS, LinkFields, link_hash
+from dsr.domain.lifecycle import Status
 from dsr.extensions import db
 from dsr.models import AuditEvent
 from dsr.models.audit import AuditHead
@@ -70,6 +71,33 @@ def test_events_flushed_early_and_events_added_at_commit_join_the_same_chain(ses
     session.commit()
     assert session.scalar(select(func.count()).where(AuditEvent.chain_seq.is_(None))) == 0
     assert verify_chain(session).checked == len(chain(session))
+
+
+def test_what_is_hashed_at_commit_is_what_the_database_gives_back(session):
+    """The seal hashes the session's values without reading the rows back: they must round-trip."""
+    request = make_request(session, T0)
+    when = datetime(2026, 11, 23, 10, 30, 15, 123456, tzinfo=timezone(timedelta(hours=5, minutes=30)))
+    record_event(
+        session,
+        Actor.system("Zoë 王 🙂"),
+        "request.note_added",
+        when,
+        request,
+        text="naïve “quotes” \\ \n 🙂",
+        nested={"b": [1, 2.5, None, True, ("a", "tuple")], "a": {"deeper": -(2**53)}},
+        numbered={1: "int key", "2": "str key"},
+        status=Status.SUBMITTED,
+        empty={},
+    )
+    flushed = record_event(session, ADA, "request.assigned", T0 + timedelta(microseconds=1), request)
+    session.flush()
+    flushed.details = {"changed": "after its flush, before the commit"}
+    session.commit()
+
+    report = verify_chain(session)
+    assert report.ok and report.checked == len(chain(session)), report.describe()
+    events = chain(session)
+    assert events[-2].occurred_at == when and events[-2].details["numbered"] == {"1": "int key", "2": "str key"}
 
 
 def test_rolled_back_events_leave_no_trace_in_the_chain(session):

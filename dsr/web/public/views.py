@@ -65,6 +65,7 @@ def new_request():
             filed = intake.file_request(
                 db.session, now(), new_request_from(form), clock(), verification_settings(), links()
             )
+            token = verify_page_token(filed)  # before the commit expires the row, which would reload it
             db.session.commit()
         except OperationalError:
             db.session.rollback()  # nothing half-saved; the form comes back with everything typed
@@ -74,7 +75,7 @@ def new_request():
                 "error",
             )
             return render_template("public/request_form.html", form=form, gpc=gpc_signal()), 503
-        return redirect(url_for("public.verify", token=verify_page_token(filed)))
+        return redirect(url_for("public.verify", token=token))
     return render_template("public/request_form.html", form=form, gpc=gpc_signal())
 
 
