@@ -31,8 +31,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from loopback import fresh_postgres_database  # noqa: E402
+
 TARGETS = {100_000: (2.0, 150.0), 1_000_000: (20.0, 150.0)}  # rows → (seconds, peak RSS MB), TARGETS.md
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/crm_bench"
+PG_DATABASE = "crm_bench"  # dropped and created afresh for each PostgreSQL run
 
 
 def _peak_rss_mb() -> float:
@@ -118,7 +120,11 @@ def run_child(*args: str) -> dict:
 def measure(backend: str, rows: int, repeat: int, scratch: Path) -> dict:
     from dsr.sources.demo_crm_bulk import create_bulk_crm
 
-    url = PG_URL if backend == "postgresql" else f"sqlite:///{scratch / f'crm_{rows}.sqlite3'}"
+    url = (
+        fresh_postgres_database(PG_DATABASE)
+        if backend == "postgresql"
+        else f"sqlite:///{scratch / f'crm_{rows}.sqlite3'}"
+    )
     started = time.perf_counter()
     subject = create_bulk_crm(url, rows)
     print(f"  {backend} {rows:,} rows loaded in {time.perf_counter() - started:.1f} s", file=sys.stderr)

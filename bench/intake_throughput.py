@@ -24,13 +24,11 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-from loopback import free_port, wait_for_port
+from loopback import free_port, fresh_postgres_database, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKERS = 4  # two per core on this 2-CPU machine
 TARGET_RPS, TARGET_RATIO = 300, 0.30
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/dsr_intake_bench"
 
 
 # wrk: POST the form with the session cookie and CSRF token fetched above, a new requester each time.
@@ -92,14 +90,7 @@ def form_session(base: str) -> tuple[str, str]:
 def database(backend: str, scratch: Path) -> str:
     if backend == "sqlite":
         return f"sqlite:///{scratch}/intake.sqlite3"
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text("DROP DATABASE IF EXISTS dsr_intake_bench WITH (FORCE)"))
-        connection.execute(text("CREATE DATABASE dsr_intake_bench"))
-    admin.dispose()
-    return PG_URL
+    return fresh_postgres_database("dsr_intake_bench")
 
 
 def measure(backend: str, seconds: int) -> tuple[float, float]:

@@ -21,3 +21,20 @@ def wait_for_port(port: int, what: str, seconds: float = 30) -> None:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"{what} did not start")
+
+
+PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/{}"
+
+
+def fresh_postgres_database(name: str) -> str:
+    """Drop and recreate a benchmark's own database on the local PostgreSQL; returns its URL."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_SERVER.format("postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return PG_SERVER.format(name)

@@ -27,7 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import flask_migrate  # noqa: E402
-from sqlalchemy import MetaData, create_engine, insert, text  # noqa: E402
+from loopback import fresh_postgres_database  # noqa: E402
+from sqlalchemy import MetaData, insert, text  # noqa: E402
 
 from dsr import create_app  # noqa: E402
 from dsr.domain.lifecycle import OPEN_STATUSES, Status  # noqa: E402
@@ -37,7 +38,6 @@ from dsr.models import DataSubjectRequest, Role, StaffUser  # noqa: E402
 from dsr.models.request import REFERENCE_ALPHABET  # noqa: E402
 
 TARGET_P95_MS = 40
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/dsr_queue_bench"
 FIRST = ["Ada", "Grace", "Alan", "Priya", "Arjun", "Maria", "João", "Wei", "Fatima", "Liam", "Sofia", "Kenji"]
 LAST = ["Lovelace", "Hopper", "Turing", "Raman", "Mehta", "Silva", "Santos", "Zhang", "Khan", "Murphy", "Rossi"]
 CLOSED = [Status.COMPLETED, Status.COMPLETED, Status.COMPLETED, Status.REJECTED, Status.WITHDRAWN, Status.EXPIRED]
@@ -180,13 +180,7 @@ def main() -> None:
                 scratch = tempfile.mkdtemp()
                 url = f"sqlite:///{scratch}/queue.sqlite3"
             else:
-                admin = create_engine(
-                    "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
-                )
-                with admin.connect() as conn:
-                    conn.execute(text("DROP DATABASE IF EXISTS dsr_queue_bench WITH (FORCE)"))
-                    conn.execute(text("CREATE DATABASE dsr_queue_bench"))
-                url = PG_URL
+                url = fresh_postgres_database("dsr_queue_bench")
             app, viewer, seeded = build(url, size)
             print(f"{backend} {size:,}: seeded in {seeded:.0f} s", file=sys.stderr)
             table[(backend, size)] = measure(app, viewer, args.samples)

@@ -37,7 +37,8 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import flask_migrate  # noqa: E402
-from sqlalchemy import MetaData, create_engine, delete, func, insert, select, text  # noqa: E402
+from loopback import fresh_postgres_database  # noqa: E402
+from sqlalchemy import MetaData, delete, func, insert, select, text  # noqa: E402
 
 from dsr import create_app  # noqa: E402
 from dsr.domain.lifecycle import Status  # noqa: E402
@@ -50,7 +51,6 @@ from dsr.models.request import REFERENCE_ALPHABET  # noqa: E402
 TARGET_RATIO = 2.0
 AGAIN_SAMPLES = 5
 DUE = 1_000
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/dsr_reminder_bench"
 LOCAL = ZoneInfo("Asia/Kolkata")  # profiles/demo.yaml
 TODAY = date(2026, 11, 23)  # a Monday
 NOW = datetime.combine(TODAY, clock_time(9, 30), LOCAL).astimezone(UTC)
@@ -188,12 +188,7 @@ def run_one(backend: str, size: int, repeat: int) -> dict[str, tuple[float, floa
         scratch = tempfile.mkdtemp()
         url = f"sqlite:///{scratch}/reminders.sqlite3"
     else:
-        admin = create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("DROP DATABASE IF EXISTS dsr_reminder_bench WITH (FORCE)"))
-            conn.execute(text("CREATE DATABASE dsr_reminder_bench"))
-        admin.dispose()
-        url = PG_URL
+        url = fresh_postgres_database("dsr_reminder_bench")
     try:
         app, seeded = build(url, size)
         print(f"{backend} {size:,}: seeded in {seeded:.0f} s", file=sys.stderr)
