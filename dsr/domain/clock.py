@@ -36,6 +36,7 @@ class Deadline:
     paused_days: int
     acknowledge_by: date | None
     extension_available: bool
+    extension_allowed: bool = True  # the rule has an extension at all (it may no longer be available)
 
     def days_left(self, today: date) -> int:
         return (self.due - today).days
@@ -103,6 +104,7 @@ class LegalClock:
                 and not extended
                 and (not rule.extension_notice_required or today <= unextended)
             ),
+            extension_allowed=rule.extension is not None,
         )
 
     @staticmethod

@@ -162,6 +162,16 @@ def test_late_extension_is_refused_with_a_message(staff_client, filed, session, 
     assert not session.get(DataSubjectRequest, filed.id).is_extended
 
 
+def test_legal_clock_says_why_no_extension_is_offered(staff_client, filed, session, clock):
+    due = filed.due_on.strftime("%-d %B %Y")
+    clock.set(datetime(2030, 1, 1, tzinfo=UTC))  # long after the notice window
+    html = staff_client.get(page_of(staff_client, filed)).get_data(as_text=True)
+    assert f"<dt>Extension</dt><dd>no longer available: the notice had to reach the requester by {due}</dd>" in html
+    dpdp = make_request(session, datetime.now(UTC), jurisdiction="in_dpdp")
+    html = staff_client.get(page_of(staff_client, dpdp)).get_data(as_text=True)
+    assert "<dt>Extension</dt><dd>none under this law</dd>" in html
+
+
 def test_change_of_jurisdiction_recomputes_the_due_date(staff_client, filed, session):
     before = filed.due_on
     act(staff_client, filed, "jurisdiction", {"jur-jurisdiction": "br_lgpd"})
