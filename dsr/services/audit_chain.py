@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 
 from sqlalchemy import Row, bindparam, event, insert, inspect, select, update
 from sqlalchemy.orm import Session
@@ -63,8 +64,8 @@ LINK_COLUMNS = (
 )
 
 
-def link_fields(row: Row, seq: int) -> LinkFields:
-    """The hashed facts of an event row selected with LINK_COLUMNS."""
+def link_fields(row: Row | AuditEvent, seq: int) -> LinkFields:
+    """The hashed facts of an event row selected with LINK_COLUMNS (or of the event itself)."""
     return LinkFields(
         seq=seq,
         occurred_at=row.occurred_at,
@@ -135,16 +136,7 @@ def seal(session: Session, events: Iterable[AuditEvent]) -> None:
 
 def stored_fields(event: AuditEvent, seq: int) -> LinkFields:
     """The hashed facts of a flushed event as the database gives them back (see the module docstring)."""
-    return LinkFields(
-        seq=seq,
-        occurred_at=event.occurred_at,
-        actor_kind=event.actor_kind,
-        actor_user_id=event.actor_user_id,
-        actor_label=event.actor_label,
-        request_id=event.request_id,
-        action=event.action,
-        details=json.loads(json.dumps(event.details)),
-    )
+    return replace(link_fields(event, seq), details=json.loads(json.dumps(event.details)))
 
 
 def lock_head(session: Session) -> tuple[int, str]:
