@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from dsr.jobs.tasks import deliver_outbox, run_fulfilment
 from dsr.models import DataSubjectRequest, RequestAttachment, Role
+from dsr.web.public.requester import read_verify_page_token
 from dsr.web.public.unsubscribe import unsubscribe_url
 from tests.factories import code_in, link_in, make_user, outbox_texts
 from tests.security.conftest import CSRF_INPUT, make_admin
@@ -82,6 +83,12 @@ def multipart(fields: dict, files: list[tuple[str, bytes]]) -> tuple[bytes, str]
     return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
+def same_request(verify_page: str, other: str) -> bool:
+    """Two code-page addresses for one request (each token carries the second it was signed in)."""
+    first, second = (read_verify_page_token(page.split("/")[2]) for page in (verify_page, other))
+    return first is not None and first == second
+
+
 def relative(url: str) -> str:
     return "/" + url.split("://", 1)[1].split("/", 1)[1]
 
@@ -105,7 +112,8 @@ def test_a_whole_flow_leaves_no_personal_data_in_the_logs(app, live_server, sess
     link = relative(link_in(email, "/verify/"))
     secrets_seen |= {code_in(email), link.split("/")[2]}
     requester.open(link, {})  # a POST without its CSRF token: refused, and logged without the token
-    assert requester.form(link, {}).location == verify_page
+    confirmed = requester.form(link, {}).location  # back to the code page: the same request, freshly signed
+    assert confirmed.endswith("/verify") and same_request(confirmed, verify_page)
     sms = outbox_texts(session, template="code")[0]
     secrets_seen.add(code_in(sms))
     assert requester.form(verify_page, {"code": code_in(sms), "channel": "sms"}).status == 302
