@@ -27,6 +27,7 @@ from dsr.services.reminders import (
     remind_extension_window,
     send_due_reminders,
 )
+from dsr.web.public.requester import external_url
 from dsr.web.sessions import now, organisation
 
 log = logging.getLogger(__name__)
@@ -60,16 +61,13 @@ def reminder_settings(app: Flask) -> ReminderSettings:
         digest_at = parse_time(config["DSR_DIGEST_TIME"])
     except (ValueError, DomainError) as exc:
         raise ConfigurationError(f"Reminder settings: {exc}") from None
-    # Paths from the URL map, host from DSR_BASE_URL (jobs have no request, and links never trust one).
-    adapter = app.url_map.bind("localhost", script_name=config.get("APPLICATION_ROOT") or "/")
-    base = config["DSR_BASE_URL"].rstrip("/")
     return ReminderSettings(
         due=due,
         acknowledge=acknowledge,
         extension=extension,
         digest_at=digest_at,
-        request_url=lambda reference: base + adapter.build("staff.detail", {"reference": reference}),
-        queue_url=base + adapter.build("staff.home"),
+        request_url=lambda reference: external_url("staff.detail", reference=reference),
+        queue_url=external_url("staff.home"),
     )
 
 

@@ -32,7 +32,7 @@ from dsr.services.minimisation import minimise_closed
 from dsr.services.propagation import run_due
 from dsr.services.requests import expire_unverified
 from dsr.web.consent import consent_setup
-from dsr.web.sessions import bundle_context, erasure_context, fulfilment_lease
+from dsr.web.sessions import bundle_context, erasure_context
 
 if TYPE_CHECKING:
     from dsr.jobs.runs import RunResult
@@ -78,7 +78,7 @@ def run_fulfilment(app: Flask, max_jobs: int = 5) -> None:
         for _ in range(max_jobs):
             if stopping():
                 return
-            job = claim_job(db.session, app_now(app), fulfilment_lease())
+            job = claim_job(db.session, app_now(app), bundles.lease)
             db.session.commit()
             if job is None:
                 return
