@@ -1,6 +1,10 @@
 """Intake throughput: requests per second for the request-form POST under gunicorn, as a ratio to a
 bare Flask endpoint measured in the same run, on SQLite and PostgreSQL. Load comes from wrk.
 
+A second baseline, measured in the same run, is the floor (`floor_app.py`): a CSRF-checked form that
+commits one row to the same database. No intake can be faster than it, so its own ratio to the bare
+endpoint bounds what the form's ratio can reach, and the form's ratio to it is DSR Desk's overhead.
+
     .venv/bin/python bench/intake_throughput.py [--backends sqlite postgresql] [--seconds 10] [--repeat 3]
 
 Each POST is the real thing: CSRF check, form validation, the request row, its deadline, the audit
@@ -93,7 +97,7 @@ def database(backend: str, scratch: Path) -> str:
     return fresh_postgres_database("dsr_intake_bench")
 
 
-def measure(backend: str, seconds: int) -> tuple[float, float]:
+def measure(backend: str, seconds: int) -> dict[str, float]:
     scratch = Path(tempfile.mkdtemp())
     env = {
         **os.environ,
@@ -112,34 +116,50 @@ def measure(backend: str, seconds: int) -> tuple[float, float]:
         check=True,
         capture_output=True,
     )
-    app_port, bare_port = free_port(), free_port()
-    web, bare = serve("app:app", env, app_port), serve("bench.bare_app:app", env, bare_port)
+    subprocess.run(
+        [sys.executable, "-c", "import floor_app; floor_app.create_table()"],
+        cwd=ROOT / "bench",
+        env=env,  # noqa: S603
+        check=True,
+        capture_output=True,
+    )
+    ports = {"intake": free_port(), "bare": free_port(), "floor": free_port()}
+    apps = {"intake": "app:app", "bare": "bench.bare_app:app", "floor": "bench.floor_app:app"}
+    servers = [serve(apps[name], env, port) for name, port in ports.items()]
     try:
-        base = f"http://127.0.0.1:{app_port}"
-        cookie, token = form_session(base)
-        body = urllib.parse.urlencode(
-            {
-                "csrf_token": token,
-                "request_type": "objection",
-                "purposes": "marketing",
-                "jurisdiction": "eu_gdpr",
-                "name": "Bench Person",
-                "email": "EMAIL",
-                "privacy_ack": "y",
-            }
-        )
-        headers = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
-        script = scratch / "intake.lua"
-        script.write_text(LUA.replace("BODY", body))
-        wrk(base + "/request", 2, script, headers)  # warm up
-        intake = wrk(base + "/request", seconds, script, headers)
-        baseline = wrk(f"http://127.0.0.1:{bare_port}/request", seconds, script, headers)  # the same POSTs
-        return intake, baseline
+        figures = {}
+        for name, port in ports.items():
+            base = f"http://127.0.0.1:{port}"
+            # Its own session and CSRF token (the bare endpoint ignores them and is sent the intake's).
+            headers, script = post_script(base if name != "bare" else f"http://127.0.0.1:{ports['intake']}", scratch)
+            if name == "intake":
+                wrk(base + "/request", 2, script, headers)  # warm up
+            figures[name] = wrk(base + "/request", seconds, script, headers)  # the same POSTs to each
+        return figures
     finally:
-        for process in (web, bare):
+        for process in servers:
             process.terminate()
             process.wait(timeout=20)
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def post_script(base: str, scratch: Path) -> tuple[dict, Path]:
+    """wrk's headers and Lua script: the form POST with this server's session cookie and CSRF token."""
+    cookie, token = form_session(base)
+    body = urllib.parse.urlencode(
+        {
+            "csrf_token": token,
+            "request_type": "objection",
+            "purposes": "marketing",
+            "jurisdiction": "eu_gdpr",
+            "name": "Bench Person",
+            "email": "EMAIL",
+            "privacy_ack": "y",
+        }
+    )
+    script = Path(tempfile.mkstemp(suffix=".lua", dir=scratch)[1])
+    script.write_text(LUA.replace("BODY", body))
+    return {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}, script
 
 
 def main() -> None:
@@ -153,17 +173,23 @@ def main() -> None:
         f"load {os.getloadavg()[0]:.2f}; gunicorn {WORKERS} sync workers, wrk 2 threads × 16 connections, "
         f"{args.seconds} s, median of {args.repeat}",
         "",
-        "| backend | form POST req/s | target | bare Flask req/s | ratio | target ratio |",
-        "|---|---|---|---|---|---|",
+        "| backend | form POST req/s | target | bare Flask req/s | ratio | target ratio "
+        "| floor req/s | floor's ratio to bare | form's ratio to floor |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for backend in args.backends:
         runs = [measure(backend, args.seconds) for _ in range(args.repeat)]
-        intake = statistics.median(r[0] for r in runs)
-        bare = statistics.median(r[1] for r in runs)
-        ratio = statistics.median(r[0] / r[1] for r in runs)
+
+        def median(figure, runs=runs):
+            return statistics.median(figure(r) for r in runs)
+
+        intake, bare, floor = median(lambda r: r["intake"]), median(lambda r: r["bare"]), median(lambda r: r["floor"])
+        ratio = median(lambda r: r["intake"] / r["bare"])
         lines.append(
             f"| {backend} | {intake:.0f} | ≥ {TARGET_RPS} ({'meets' if intake >= TARGET_RPS else 'MISSES'}) "
-            f"| {bare:.0f} | {ratio:.2f} | ≥ {TARGET_RATIO} ({'meets' if ratio >= TARGET_RATIO else 'MISSES'}) |"
+            f"| {bare:.0f} | {ratio:.2f} | ≥ {TARGET_RATIO} ({'meets' if ratio >= TARGET_RATIO else 'MISSES'}) "
+            f"| {floor:.0f} | {median(lambda r: r['floor'] / r['bare']):.2f} "
+            f"| {median(lambda r: r['intake'] / r['floor']):.2f} |"
         )
     report = "\n".join(lines) + "\n"
     print(report)
