@@ -21,6 +21,7 @@ from dsr.domain.actors import Actor
 from dsr.domain.errors import DomainError
 from dsr.encryption import Cipher, current_cipher
 from dsr.models import Channel, DataSubjectRequest, OutboxMessage, OutboxStatus
+from dsr.models.insert import insert_now
 from dsr.services.audit import record_event
 
 FALLBACK_MESSAGE_ID_DOMAIN = "dsr-desk.invalid"
@@ -66,7 +67,7 @@ def queue_email(
 def add_email(
     session: Session, now: datetime, *, to: str, email: RenderedEmail, request: DataSubjectRequest | None = None
 ) -> OutboxMessage:
-    """Queue an email rendered beforehand; unlike queue_*, it is written at the next flush (or the commit)."""
+    """Queue an email rendered beforehand."""
     return _add(session, now, Channel.EMAIL, to, email.template, request, email.subject, email.text, email.html)
 
 
@@ -99,8 +100,8 @@ def queue_webhook(
     """Queue a signed JSON POST (the body is encrypted at rest like every message body)."""
     if len(url) > 1000 or not url.startswith(("https://", "http://")):
         raise ValueError("Not a usable webhook address.")
-    message = _add(session, now, Channel.WEBHOOK, url, template, request, "", json.dumps(payload, sort_keys=True), None)
-    message.signing_key_ref = signing_key_ref
+    body = json.dumps(payload, sort_keys=True)
+    message = _add(session, now, Channel.WEBHOOK, url, template, request, "", body, None, signing_key_ref)
     session.flush()
     return message
 
@@ -115,6 +116,7 @@ def _add(
     subject: str,
     text: str,
     html: str | None,
+    signing_key_ref: str | None = None,
 ) -> OutboxMessage:
     recipient = (to or "").strip()
     # A line break in an address would let it smuggle extra headers into the message.
@@ -137,9 +139,9 @@ def _add(
         next_attempt_at=now,
         message_id=new_message_id(current_app.config.get("DSR_MAIL_FROM")),
         created_at=now,
+        signing_key_ref=signing_key_ref,
     )
-    session.add(message)
-    return message
+    return insert_now(session, message)
 
 
 def new_message_id(mail_from: str | None) -> str:

@@ -14,6 +14,7 @@ from dsr.domain.clock import LegalClock
 from dsr.domain.lifecycle import CLOSED_STATUSES, Action, Status, next_status
 from dsr.domain.requests import RequestType
 from dsr.models import DataSubjectRequest
+from dsr.models.insert import insert_now
 from dsr.models.request import new_reference
 from dsr.services import webhook_events
 from dsr.services.audit import record_event
@@ -41,7 +42,7 @@ _TAKEN = select(exists().where(DataSubjectRequest.reference == bindparam("refere
 def unused_reference(session: Session, now: datetime) -> str:
     while True:
         reference = new_reference(now.year)
-        if not session.scalar(_TAKEN, {"reference": reference}):
+        if not session.connection().scalar(_TAKEN, {"reference": reference}):  # Core: nothing to autoflush
             return reference
 
 
@@ -81,8 +82,7 @@ def build_request(
 
 def add_request(session: Session, actor: Actor, now: datetime, request: DataSubjectRequest) -> DataSubjectRequest:
     """Insert a built request (its id is what everything else refers to) and record its submission."""
-    session.add(request)
-    session.flush()
+    insert_now(session, request)  # one INSERT: filing is the hottest write there is
     record_event(
         session,
         actor,

@@ -29,7 +29,8 @@ _CANDIDATES = select(*DeadlineRule.__table__.c).where(
 
 
 def rule_for(session: Session, jurisdiction: str, request_type: str) -> RuleSpec:
-    rows = session.execute(_CANDIDATES, {"jurisdiction": jurisdiction})
+    session.flush()  # a rule edited in this session counts; then a plain Core read (no ORM execution path)
+    rows = session.connection().execute(_CANDIDATES, {"jurisdiction": jurisdiction})
     return find_rule([rule_spec(row) for row in rows], jurisdiction, request_type)
 
 

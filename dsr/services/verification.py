@@ -22,6 +22,7 @@ from dsr.domain.errors import DomainError
 from dsr.domain.lifecycle import Action, Status
 from dsr.domain.verification import ChallengeRules, Factor, is_satisfied
 from dsr.models import ChallengeState, DataSubjectRequest, VerificationChallenge
+from dsr.models.insert import insert_now
 from dsr.services.audit import record_event
 from dsr.services.duplicates import flag_if_duplicate
 from dsr.services.requests import transition
@@ -134,7 +135,7 @@ def add_challenge(
     secret: ChallengeSecret,
     purpose: str = "verify",
 ) -> IssuedChallenge:
-    """Add the challenge for `secret` (written at the next flush) and record that it was sent. No checks:
+    """Insert the challenge for `secret` and record that it was sent. No checks:
     issue_challenge makes them first, and a request inserted in this same transaction needs none, since no
     earlier challenge can refer to it (nothing to refuse, nothing to void, so no query to find that out)."""
     challenge = VerificationChallenge(
@@ -147,7 +148,7 @@ def add_challenge(
         link_expires_at=now + settings.rules.link_ttl if secret.link_token else None,
         created_at=now,
     )
-    session.add(challenge)
+    insert_now(session, challenge)
     record_event(
         session, Actor.system("verification"), "verification.sent", now, request, channel=channel.value, purpose=purpose
     )

@@ -1,0 +1,53 @@
+"""Inserting one new row at once, without the unit of work, for the paths that run on every request filed.
+
+`session.add(row)` then `flush()` runs the ORM's unit of work: it sorts the session's changes, walks
+every relationship of every object for cascades and dependencies, and then issues the INSERT. For
+one wide row that is several times the cost of the INSERT itself (bench/README.md: intake). Here the
+row's own column values go into one Core INSERT (column defaults are applied by Core as the ORM would
+apply them), and the object joins the session as persistent, with its id and every value that was
+inserted, as if it had been flushed: later changes to it are flushed as UPDATEs as usual.
+
+What it does not do: cascade. Relationships set on the object are neither inserted nor read for
+foreign keys, so the caller sets foreign key columns (`request_id=request.id`), not relationships.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TypeVar
+
+from sqlalchemy import Insert, inspect
+from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+
+Row = TypeVar("Row")
+
+
+@cache
+def _plan(mapper: Mapper) -> tuple[Insert, tuple[tuple[str, str], ...], str]:
+    """Built once per model: the INSERT, each (attribute, column key) pair, and the primary key attribute."""
+    (primary_key,) = mapper.primary_key
+    pairs = tuple((prop.key, prop.columns[0].key) for prop in mapper.column_attrs)
+    return mapper.local_table.insert(), pairs, mapper.get_property_by_column(primary_key).key
+
+
+def insert_now(session: Session, row: Row) -> Row:
+    """INSERT this new object's row now, in the session's transaction, and make it persistent there."""
+    state = inspect(row)
+    if not state.transient:
+        raise ValueError("insert_now takes a new object that is not in a session yet")
+    if any(state.dict.get(prop.key) for prop in state.mapper.relationships):  # an empty collection is fine
+        raise ValueError("insert_now does not cascade: set the foreign key columns, not relationships")
+    statement, pairs, primary_key = _plan(state.mapper)
+    values = state.dict
+    result = session.connection().execute(
+        statement, {column: values[attribute] for attribute, column in pairs if attribute in values}
+    )
+    inserted = result.last_inserted_params()
+    set_committed_value(row, primary_key, result.inserted_primary_key[0])
+    for attribute, column in pairs:
+        if column in inserted:
+            set_committed_value(row, attribute, inserted[column])
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
