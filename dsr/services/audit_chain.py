@@ -45,6 +45,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from dsr.domain.audit_chain import GENESIS, LinkFields, link_hash
 from dsr.models.audit import AuditEvent, AuditHead
+from dsr.models.insert import insert_all_now
 
 HEAD_ID = 1
 _UNSEALED = "dsr_audit_unsealed"
@@ -89,12 +90,18 @@ def _remember_new_events(session: Session, flush_context) -> None:
 def _seal_on_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint: the outer transaction seals when it commits
-    if not session.info.get(_UNSEALED) and not any(isinstance(obj, AuditEvent) for obj in session.new):
+    pending = sorted((obj for obj in session.new if isinstance(obj, AuditEvent)), key=lambda e: inspect(e).insert_order)
+    if not session.info.get(_UNSEALED) and not pending:
         return
+    # The events still waiting for a flush go in with one multi-row INSERT of their own, after the rest
+    # is flushed (the rows they refer to exist by then): cheaper than the unit of work, same lock order.
+    for waiting in pending:
+        session.expunge(waiting)
     session.flush()  # every other row lock first; the head is always the last lock taken
-    events = [e for e in session.info.pop(_UNSEALED, []) if inspect(e).persistent and e.chain_seq is None]
-    if events:
-        seal(session, events)
+    insert_all_now(session, pending)
+    flushed = [e for e in session.info.pop(_UNSEALED, []) if inspect(e).persistent and e.chain_seq is None]
+    if flushed or pending:
+        seal(session, flushed + pending)
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -8,8 +8,10 @@ from sqlalchemy import event, select
 from dsr.domain.actors import Actor
 from dsr.domain.lifecycle import Action, Status
 from dsr.domain.requests import RequestType
-from dsr.models import DataSubjectRequest, OutboxMessage, RequestPause
-from dsr.models.insert import insert_now
+from dsr.models import AuditEvent, DataSubjectRequest, OutboxMessage, RequestPause
+from dsr.models.insert import insert_all_now, insert_now
+from dsr.services.audit import record_event
+from dsr.services.audit_verify import verify_chain
 from dsr.services.requests import transition
 from tests.factories import make_request
 
@@ -74,3 +76,31 @@ def test_it_refuses_what_it_cannot_do(session):
     related = OutboxMessage(channel="email", recipient="a@example.org", template="x", request=owner)
     with pytest.raises(ValueError, match="set the foreign key columns"):
         insert_now(session, related)
+
+
+def test_many_rows_go_in_with_one_call_and_ids_in_the_order_given(session):
+    rows = [new_request(f"DSR-2026-INSR-M00{n}") for n in range(3)]
+    seen = statements(session)
+    insert_all_now(session, rows)
+    # One multi-row INSERT … RETURNING on servers; SQLite does not promise RETURNING's order for those.
+    assert seen == ["INSERT"] * (3 if session.get_bind().dialect.name == "sqlite" else 1)
+    assert [r.id for r in rows] == sorted(r.id for r in rows)
+    session.commit()
+    stored = session.scalars(select(DataSubjectRequest.reference).order_by(DataSubjectRequest.id)).all()
+    assert stored[-3:] == [r.reference for r in rows]
+    mixed = [new_request("DSR-2026-INSR-X001"), OutboxMessage(channel="email", recipient="a@example.org")]
+    with pytest.raises(ValueError, match="one model"):
+        insert_all_now(session, mixed)
+
+
+def test_events_recorded_in_one_transaction_are_chained_in_the_order_they_were_recorded(session):
+    request = make_request(session, NOW)
+    for step in range(4):
+        record_event(session, Actor.system("tests"), f"tests.step{step}", NOW, request)
+    session.commit()
+    chained = session.execute(
+        select(AuditEvent.action, AuditEvent.chain_seq).where(AuditEvent.action.like("tests.step%"))
+    ).all()
+    in_chain_order = [action for action, _ in sorted(chained, key=lambda row: row.chain_seq)]
+    assert in_chain_order == [f"tests.step{n}" for n in range(4)]
+    assert verify_chain(session).ok
