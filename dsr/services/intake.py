@@ -5,8 +5,10 @@ Every message goes through the outbox in the same transaction as the change that
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -23,7 +25,7 @@ from dsr.services.audit import record_event
 from dsr.services.consent_requests import on_verified
 from dsr.services.deadlines import resume_clock
 from dsr.services.letters import Drafter, acknowledge
-from dsr.services.requests import NewRequest, add_request, build_request, transition
+from dsr.services.requests import NewRequest, ReferenceTaken, add_request, build_request, transition
 from dsr.services.subjects import ConsentSetup
 from dsr.services.verification import (
     ChallengeSecret,
@@ -34,6 +36,8 @@ from dsr.services.verification import (
     new_secret,
     record_factor,
 )
+
+T = TypeVar("T")
 
 
 class NextStep(StrEnum):
@@ -56,16 +60,30 @@ def file_request(
     Either way the requester must prove their identity from the email this sends, which also confirms
     receipt (CCPA asks for that within 10 business days).
 
-    The due date, the code and the email are ready before the first write, and the rows are written
-    together at the next flush: SQLite locks the whole database from a transaction's first write to its
-    commit, and every other worker waits for that lock."""
-    request = build_request(session, now, new, clock, acknowledged=True)
+    The due date, the code and the email are ready before the first write (SQLite locks the whole
+    database from a transaction's first write to its commit, and every other worker waits for that
+    lock). Its reference is not looked up first: the insert is the check, so run this through
+    `retry_on_taken_reference`."""
+    request = build_request(session, now, new, clock, acknowledged=True, check_reference=False)
     secret = new_secret(Factor.EMAIL)
     email = render_email("verification", _verification_context(request, secret, settings, links))
     add_request(session, actor or Actor.requester(), now, request)  # the id the code's hash needs
     add_challenge(session, now, request, Factor.EMAIL, settings, secret)  # the request is new: nothing to void
     add_email(session, now, to=request.requester_email, email=email, request=request)
     return request
+
+
+def retry_on_taken_reference(session: Session, file_and_commit: Callable[[], T], tries: int = 3) -> T:
+    """Run `file_and_commit` (file_request, then commit) again, from a rolled-back session, when the
+    reference it drew was taken; anything else it raises goes to the caller."""
+    for attempt in range(1, tries + 1):
+        try:
+            return file_and_commit()
+        except ReferenceTaken:
+            session.rollback()
+            if attempt == tries:
+                raise
+    raise AssertionError("unreachable")
 
 
 def send_challenge(

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, exists, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dsr.domain.actors import Actor
@@ -39,6 +40,16 @@ class NewRequest:
 _TAKEN = select(exists().where(DataSubjectRequest.reference == bindparam("reference")))  # built once: every intake
 
 
+class ReferenceTaken(Exception):  # noqa: N818  (a condition to retry on, not a bug)
+    """The reference drawn for a new request is taken: roll back and file it again with a new one. With
+    32^8 references a year, one draw in about a million collides once a year holds a million requests."""
+
+
+# How the unique constraint on dsr_request.reference names itself when it refuses a row: SQLite, then
+# PostgreSQL and MariaDB (which name the constraint, see the initial migration).
+_REFERENCE_TAKEN = ("dsr_request.reference", "uq_dsr_request_reference")
+
+
 def unused_reference(session: Session, now: datetime) -> str:
     while True:
         reference = new_reference(now.year)
@@ -53,12 +64,20 @@ def submit_request(
 
 
 def build_request(
-    session: Session, now: datetime, new: NewRequest, clock: LegalClock, *, acknowledged: bool = False
+    session: Session,
+    now: datetime,
+    new: NewRequest,
+    clock: LegalClock,
+    *,
+    acknowledged: bool = False,
+    check_reference: bool = True,
 ) -> DataSubjectRequest:
-    """The row for a new request, with its due date, not yet added: this reads (a free reference, the
-    rules) but writes nothing. `acknowledged` when what the caller sends next confirms receipt."""
+    """The row for a new request, with its due date, not yet added: this reads (the rules and, when
+    `check_reference`, that its reference is free) but writes nothing. `acknowledged` when what the
+    caller sends next confirms receipt. Without `check_reference` the unique constraint is the check:
+    adding the request raises ReferenceTaken, for the caller to roll back and retry (the intake does)."""
     request = DataSubjectRequest(
-        reference=unused_reference(session, now),
+        reference=unused_reference(session, now) if check_reference else new_reference(now.year),
         request_type=new.request_type,
         status=Status.SUBMITTED,
         jurisdiction=new.jurisdiction,
@@ -82,7 +101,12 @@ def build_request(
 
 def add_request(session: Session, actor: Actor, now: datetime, request: DataSubjectRequest) -> DataSubjectRequest:
     """Insert a built request (its id is what everything else refers to) and record its submission."""
-    insert_now(session, request)  # one INSERT: filing is the hottest write there is
+    try:
+        insert_now(session, request)  # one INSERT: filing is the hottest write there is
+    except IntegrityError as refused:
+        if any(mark in str(refused.orig) for mark in _REFERENCE_TAKEN):
+            raise ReferenceTaken(request.reference) from refused
+        raise
     record_event(
         session,
         actor,

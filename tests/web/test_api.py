@@ -5,7 +5,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from dsr.domain.actors import Actor, ActorKind
 from dsr.domain.consent import ConsentSource, FlagKind
@@ -274,3 +274,12 @@ def test_text_no_database_can_store_is_refused(client, session, api_key, name):
     response = call(client, "POST", "/requests", api_key, data=body, content_type="application/json")
     assert response.status_code == 422 and "NUL" in response.json["fields"]["requester.name"]
     assert call(client, "GET", "/requests/DSR-2026-AAAA-BBB%00", api_key).status_code == 404
+
+
+def test_a_reference_already_taken_is_drawn_again_through_the_api(client, session, api_key, monkeypatch):
+    taken = make_request(session).reference
+    draws = iter([taken, "DSR-2026-APIF-RESH"])
+    monkeypatch.setattr("dsr.services.requests.new_reference", lambda year: next(draws))
+    response = call(client, "POST", "/requests", api_key, json=ACCESS_REQUEST)
+    assert response.status_code == 201 and response.json["reference"] == "DSR-2026-APIF-RESH"
+    assert session.scalar(select(func.count()).select_from(DataSubjectRequest)) == 2

@@ -156,3 +156,18 @@ def test_known_and_unknown_emails_get_identical_responses(client, session, app):
     known_page = normalise(client.get(known.headers["Location"]).get_data(as_text=True))
     unknown_page = normalise(client.get(unknown.headers["Location"]).get_data(as_text=True))
     assert known_page == unknown_page
+
+
+def test_a_reference_already_taken_is_drawn_again_and_nothing_is_half_saved(client, session, monkeypatch):
+    """The intake does not look a new reference up first: the unique constraint is the check, and a
+    collision (about one draw in a million once a year holds a million requests) files it again."""
+    submit(client, email="first@example.org")
+    taken = session.scalar(select(DataSubjectRequest.reference))
+    draws = iter([taken, taken, "DSR-2026-FRSH-DRAW"])
+    monkeypatch.setattr("dsr.services.requests.new_reference", lambda year: next(draws))
+    response = submit(client, email="second@example.org")
+    assert response.status_code == 302
+    second = session.scalar(select(DataSubjectRequest).filter_by(requester_email="second@example.org"))
+    assert second.reference == "DSR-2026-FRSH-DRAW" and count(session) == 2
+    assert len(outbox_texts(session, to="second@example.org", template="verification")) == 1
+    assert next(draws, None) is None  # drawn three times: twice taken, then free

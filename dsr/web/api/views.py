@@ -84,8 +84,13 @@ def create_request():
     if fields:
         return invalid(fields)
     actor = actor_for_key(current_key())
-    filed = intake.file_request(db.session, now(), new, clock(), verification_settings(), api_links(), actor)
-    db.session.commit()
+
+    def file_and_commit():
+        filed = intake.file_request(db.session, now(), new, clock(), verification_settings(), api_links(), actor)
+        db.session.commit()
+        return filed
+
+    filed = intake.retry_on_taken_reference(db.session, file_and_commit)
     location = external_url("api.request_status", reference=filed.reference)
     return jsonify(answers.created(filed, location)), 201, {"Location": location}
 

@@ -62,11 +62,7 @@ def new_request():
         if form.website.data:  # only bots fill the hidden field: answer as if all went well
             return redirect(url_for("public.request_received"))
         try:
-            filed = intake.file_request(
-                db.session, now(), new_request_from(form), clock(), verification_settings(), links()
-            )
-            token = verify_page_token(filed)  # before the commit expires the row, which would reload it
-            db.session.commit()
+            token = intake.retry_on_taken_reference(db.session, lambda: file_and_commit(form))
         except OperationalError:
             db.session.rollback()  # nothing half-saved; the form comes back with everything typed
             flash(
@@ -77,6 +73,14 @@ def new_request():
             return render_template("public/request_form.html", form=form, gpc=gpc_signal()), 503
         return redirect(url_for("public.verify", token=token))
     return render_template("public/request_form.html", form=form, gpc=gpc_signal())
+
+
+def file_and_commit(form) -> str:
+    """File the form's request and commit; the token of its code-entry page."""
+    filed = intake.file_request(db.session, now(), new_request_from(form), clock(), verification_settings(), links())
+    token = verify_page_token(filed)  # before the commit expires the row, which would reload it
+    db.session.commit()
+    return token
 
 
 def new_request_from(form) -> NewRequest:
