@@ -17,11 +17,12 @@ from collections.abc import Sequence
 from functools import cache
 from typing import TypeVar
 
-from sqlalchemy import Insert, inspect
+from sqlalchemy import Insert, event, inspect
 from sqlalchemy.orm import InstanceState, Mapper, Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 Row = TypeVar("Row")
+_INSERTED = "dsr_inserted_rows"  # (table, id) of the rows inserted here in the current transaction
 
 
 @cache
@@ -35,6 +36,17 @@ def _plan(mapper: Mapper) -> tuple[Insert, Insert, tuple[tuple[str, str], ...], 
     return statement, numbered, pairs, mapper.get_property_by_column(primary_key).key
 
 
+def inserted_here(session: Session, table: str, row_id: int) -> bool:
+    """Whether insert_now or insert_all_now inserted this row in the session's current transaction."""
+    return (table, row_id) in session.info.get(_INSERTED, ())
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_INSERTED, None)
+
+
 def insert_now(session: Session, row: Row) -> Row:
     """INSERT this new object's row now, in the session's transaction, and make it persistent there."""
     state = _checked(row)
@@ -42,6 +54,7 @@ def insert_now(session: Session, row: Row) -> Row:
     result = session.connection().execute(statement, _values(state, pairs))
     inserted = result.last_inserted_params()
     set_committed_value(row, primary_key, result.inserted_primary_key[0])
+    _remember(session, state, result.inserted_primary_key[0])
     for attribute, column in pairs:
         if column in inserted:
             set_committed_value(row, attribute, inserted[column])
@@ -65,6 +78,7 @@ def insert_all_now(session: Session, rows: Sequence[Row]) -> None:
     ids = session.connection().execute(numbered, values).scalars().all()
     for row, row_id in zip(rows, ids, strict=True):
         set_committed_value(row, primary_key, row_id)
+        _remember(session, inspect(row), row_id)
         _attach(session, row)
 
 
@@ -80,6 +94,10 @@ def _checked(row: object) -> InstanceState:
 def _values(state: InstanceState, pairs: tuple[tuple[str, str], ...]) -> dict:
     values = state.dict
     return {column: values[attribute] for attribute, column in pairs if attribute in values}
+
+
+def _remember(session: Session, state: InstanceState, row_id: int) -> None:
+    session.info.setdefault(_INSERTED, set()).add((state.mapper.local_table.name, row_id))
 
 
 def _attach(session: Session, row: object) -> None:

@@ -9,14 +9,17 @@ from datetime import UTC, datetime, timedelta, timezone
 import flask_migrate
 import pytest
 from sqlalchemy import MetaData, create_engine, func, select, text
+from sqlalchemy.event import listen
 
 from dsr import create_app
 from dsr.domain.actors import Actor
 from dsr.domain.audit_chain import GENESIS, LinkFields, link_hash
 from dsr.domain.lifecycle import Status
+from dsr.domain.requests import RequestType
 from dsr.extensions import db
-from dsr.models import AuditEvent
+from dsr.models import AuditEvent, DataSubjectRequest
 from dsr.models.audit import AuditHead
+from dsr.models.insert import insert_now
 from dsr.services.audit import record_event
 from dsr.services.audit_verify import verify_chain
 from tests.factories import make_request
@@ -234,3 +237,76 @@ def test_a_slow_transaction_does_not_hold_up_other_writers(server_writers_app):
         labels = db.session.scalars(select(AuditEvent.actor_label).order_by(AuditEvent.chain_seq)).all()
         assert labels == ["fast", "slow"]
         assert verify_chain(db.session).ok
+
+
+def new_request_row(reference: str):
+    return DataSubjectRequest(
+        reference=reference,
+        request_type=RequestType.ACCESS,
+        jurisdiction="eu_gdpr",
+        requester_name="Ada Lovelace",
+        requester_email="ada@example.org",
+        due_on=T0.date(),
+    )
+
+
+def test_events_about_a_request_inserted_in_the_same_transaction_are_inserted_chained(session):
+    """What every filed request does: no UPDATE of its events, and the chain holds."""
+    statements: list[str] = []
+    make_request(session, T0)  # the chain has a head already
+    request = insert_now(session, new_request_row("DSR-2026-CHAN-NEW1"))
+    record_event(session, Actor.requester(), "request.submitted", T0, request, type="access")
+    record_event(session, Actor.system("verification"), "verification.sent", T0, request, channel="email")
+    listen(session.connection(), "before_cursor_execute", lambda *args: statements.append(args[2].split()[0:3]))
+    session.commit()
+    # Lock the head, insert the events chained (one multi-row INSERT; one per row on SQLite), move the head.
+    assert statements[0][0] == "SELECT" and {words[0] for words in statements[1:-1]} == {"INSERT"}
+    assert statements[-1][:2] == ["UPDATE", "audit_head"] and len(statements) in (3, 4)
+    report = verify_chain(session)
+    assert report.ok, report.describe()
+
+
+def test_events_that_could_wait_on_another_transaction_are_inserted_before_the_head_is_locked(session):
+    statements: list[str] = []
+    older = make_request(session, T0)
+    request = insert_now(session, new_request_row("DSR-2026-CHAN-NEW2"))
+    record_event(session, Actor.requester(), "request.submitted", T0, request)
+    record_event(session, Actor.system("tests"), "request.note", T0, older)  # a request this one did not insert
+    listen(session.connection(), "before_cursor_execute", lambda *args: statements.append(args[2].split()[0]))
+    session.commit()
+    assert statements[0] == "INSERT" and statements.count("UPDATE") == 2  # events, then head, events, head
+    assert verify_chain(session).ok
+
+
+def test_writers_filing_and_writers_recording_never_fork_or_deadlock(writers_app):
+    start = threading.Barrier(WRITERS)
+    errors: list[BaseException] = []
+
+    def writer(number: int) -> None:
+        try:
+            with writers_app.app_context():
+                start.wait()
+                for i in range(TRANSACTIONS):
+                    if number % 2:  # files a request: its events are inserted chained, under the head
+                        filed = insert_now(db.session, new_request_row(f"DSR-2026-W{number:03d}-{i:04d}"))
+                        record_event(db.session, Actor.requester(), "request.submitted", T0, filed)
+                        record_event(db.session, Actor.system("verification"), "verification.sent", T0, filed)
+                    else:  # events inserted first, then chained
+                        record_event(db.session, Actor.system(f"writer {number}"), "job.run_now", T0, n=i)
+                    db.session.commit()
+        except BaseException as exc:  # surfaced in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+
+    assert errors == []
+    expected = sum(2 if n % 2 else 1 for n in range(WRITERS)) * TRANSACTIONS
+    with writers_app.app_context():
+        seqs = db.session.scalars(select(AuditEvent.chain_seq).order_by(AuditEvent.chain_seq)).all()
+        assert seqs == list(range(1, expected + 1))
+        report = verify_chain(db.session)
+        assert report.ok and report.checked == expected, report.describe()
