@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from dsr.domain.actors import Actor
 from dsr.domain.clock import LegalClock
 from dsr.domain.requests import RequestType
-from dsr.models import Role, StaffUser
+from dsr.models import DataSubjectRequest, Role, StaffUser
 from dsr.services import users
 from dsr.services.requests import NewRequest, submit_request
 
@@ -24,6 +24,18 @@ def make_user(
     user = users.create_user(session, Actor.system("tests"), datetime.now(UTC), email, name, role, password)
     session.commit()
     return user
+
+
+def request_row(reference: str, due_on: date = date(2026, 4, 1)) -> DataSubjectRequest:
+    """A new request object, not in any session: for tests of how rows are written."""
+    return DataSubjectRequest(
+        reference=reference,
+        request_type=RequestType.ACCESS,
+        jurisdiction="eu_gdpr",
+        requester_name="Ada Lovelace",
+        requester_email="ada@example.org",
+        due_on=due_on,
+    )
 
 
 def make_request(

@@ -15,14 +15,13 @@ from dsr import create_app
 from dsr.domain.actors import Actor
 from dsr.domain.audit_chain import GENESIS, LinkFields, link_hash
 from dsr.domain.lifecycle import Status
-from dsr.domain.requests import RequestType
 from dsr.extensions import db
-from dsr.models import AuditEvent, DataSubjectRequest
+from dsr.models import AuditEvent
 from dsr.models.audit import AuditHead
 from dsr.models.insert import insert_now
 from dsr.services.audit import record_event
 from dsr.services.audit_verify import verify_chain
-from tests.factories import make_request
+from tests.factories import make_request, request_row
 from tests.servers import SERVERS, database_url, server_kinds
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -175,7 +174,9 @@ def drop_database(kind: str, name: str) -> None:
 WRITERS, TRANSACTIONS = 6, 20
 
 
-def test_concurrent_writers_never_fork_the_chain(writers_app):
+def run_writers(writers_app, transaction) -> None:
+    """WRITERS threads at once, each committing `transaction(number, i)` TRANSACTIONS times; then the
+    chain holds every event once, with no gap and no fork, and verifies."""
     start = threading.Barrier(WRITERS)
     errors: list[BaseException] = []
 
@@ -184,10 +185,7 @@ def test_concurrent_writers_never_fork_the_chain(writers_app):
             with writers_app.app_context():
                 start.wait()
                 for i in range(TRANSACTIONS):
-                    for j in range(1 + (number + i) % 3):  # one to three events per transaction
-                        record_event(db.session, Actor.system(f"writer {number}"), "job.run_now", T0, n=i, k=j)
-                    if i % 4 == 0:
-                        db.session.flush()  # some rows exist well before their commit
+                    transaction(number, i)
                     db.session.commit()
         except BaseException as exc:  # surfaced in the main thread
             errors.append(exc)
@@ -199,12 +197,25 @@ def test_concurrent_writers_never_fork_the_chain(writers_app):
         thread.join(120)
 
     assert errors == []
-    expected = sum(1 + (n + i) % 3 for n in range(WRITERS) for i in range(TRANSACTIONS))
     with writers_app.app_context():
+        expected = db.session.scalar(select(func.count()).select_from(AuditEvent))
         seqs = db.session.scalars(select(AuditEvent.chain_seq).order_by(AuditEvent.chain_seq)).all()
         assert seqs == list(range(1, expected + 1))  # every event once, no gap, no fork
         report = verify_chain(db.session)
         assert report.ok and report.checked == expected, report.describe()
+
+
+def test_concurrent_writers_never_fork_the_chain(writers_app):
+    def transaction(number: int, i: int) -> None:
+        for j in range(1 + (number + i) % 3):  # one to three events per transaction
+            record_event(db.session, Actor.system(f"writer {number}"), "job.run_now", T0, n=i, k=j)
+        if i % 4 == 0:
+            db.session.flush()  # some rows exist well before their commit
+
+    run_writers(writers_app, transaction)
+    with writers_app.app_context():
+        expected = sum(1 + (n + i) % 3 for n in range(WRITERS) for i in range(TRANSACTIONS))
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == expected
 
 
 def test_a_slow_transaction_does_not_hold_up_other_writers(server_writers_app):
@@ -239,22 +250,11 @@ def test_a_slow_transaction_does_not_hold_up_other_writers(server_writers_app):
         assert verify_chain(db.session).ok
 
 
-def new_request_row(reference: str):
-    return DataSubjectRequest(
-        reference=reference,
-        request_type=RequestType.ACCESS,
-        jurisdiction="eu_gdpr",
-        requester_name="Ada Lovelace",
-        requester_email="ada@example.org",
-        due_on=T0.date(),
-    )
-
-
 def test_events_about_a_request_inserted_in_the_same_transaction_are_inserted_chained(session):
     """What every filed request does: no UPDATE of its events, and the chain holds."""
     statements: list[str] = []
     make_request(session, T0)  # the chain has a head already
-    request = insert_now(session, new_request_row("DSR-2026-CHAN-NEW1"))
+    request = insert_now(session, request_row("DSR-2026-CHAN-NEW1"))
     record_event(session, Actor.requester(), "request.submitted", T0, request, type="access")
     record_event(session, Actor.system("verification"), "verification.sent", T0, request, channel="email")
     listen(session.connection(), "before_cursor_execute", lambda *args: statements.append(args[2].split()[0:3]))
@@ -269,7 +269,7 @@ def test_events_about_a_request_inserted_in_the_same_transaction_are_inserted_ch
 def test_events_that_could_wait_on_another_transaction_are_inserted_before_the_head_is_locked(session):
     statements: list[str] = []
     older = make_request(session, T0)
-    request = insert_now(session, new_request_row("DSR-2026-CHAN-NEW2"))
+    request = insert_now(session, request_row("DSR-2026-CHAN-NEW2"))
     record_event(session, Actor.requester(), "request.submitted", T0, request)
     record_event(session, Actor.system("tests"), "request.note", T0, older)  # a request this one did not insert
     listen(session.connection(), "before_cursor_execute", lambda *args: statements.append(args[2].split()[0]))
@@ -279,34 +279,15 @@ def test_events_that_could_wait_on_another_transaction_are_inserted_before_the_h
 
 
 def test_writers_filing_and_writers_recording_never_fork_or_deadlock(writers_app):
-    start = threading.Barrier(WRITERS)
-    errors: list[BaseException] = []
+    def transaction(number: int, i: int) -> None:
+        if number % 2:  # files a request: its events are inserted chained, under the head
+            filed = insert_now(db.session, request_row(f"DSR-2026-W{number:03d}-{i:04d}"))
+            record_event(db.session, Actor.requester(), "request.submitted", T0, filed)
+            record_event(db.session, Actor.system("verification"), "verification.sent", T0, filed)
+        else:  # events inserted first, then chained
+            record_event(db.session, Actor.system(f"writer {number}"), "job.run_now", T0, n=i)
 
-    def writer(number: int) -> None:
-        try:
-            with writers_app.app_context():
-                start.wait()
-                for i in range(TRANSACTIONS):
-                    if number % 2:  # files a request: its events are inserted chained, under the head
-                        filed = insert_now(db.session, new_request_row(f"DSR-2026-W{number:03d}-{i:04d}"))
-                        record_event(db.session, Actor.requester(), "request.submitted", T0, filed)
-                        record_event(db.session, Actor.system("verification"), "verification.sent", T0, filed)
-                    else:  # events inserted first, then chained
-                        record_event(db.session, Actor.system(f"writer {number}"), "job.run_now", T0, n=i)
-                    db.session.commit()
-        except BaseException as exc:  # surfaced in the main thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-
-    assert errors == []
-    expected = sum(2 if n % 2 else 1 for n in range(WRITERS)) * TRANSACTIONS
+    run_writers(writers_app, transaction)
     with writers_app.app_context():
-        seqs = db.session.scalars(select(AuditEvent.chain_seq).order_by(AuditEvent.chain_seq)).all()
-        assert seqs == list(range(1, expected + 1))
-        report = verify_chain(db.session)
-        assert report.ok and report.checked == expected, report.describe()
+        expected = sum(2 if n % 2 else 1 for n in range(WRITERS)) * TRANSACTIONS
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == expected

@@ -1,32 +1,20 @@
 """insert_now: one Core INSERT for a new row, which then behaves as a flushed ORM object."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import event, select
 
 from dsr.domain.actors import Actor
 from dsr.domain.lifecycle import Action, Status
-from dsr.domain.requests import RequestType
 from dsr.models import AuditEvent, DataSubjectRequest, OutboxMessage, RequestPause
 from dsr.models.insert import insert_all_now, insert_now
 from dsr.services.audit import record_event
 from dsr.services.audit_verify import verify_chain
 from dsr.services.requests import transition
-from tests.factories import make_request
+from tests.factories import make_request, request_row
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
-
-
-def new_request(reference: str) -> DataSubjectRequest:
-    return DataSubjectRequest(
-        reference=reference,
-        request_type=RequestType.ACCESS,
-        jurisdiction="eu_gdpr",
-        requester_name="Ada Lovelace",
-        requester_email="ada@example.org",
-        due_on=(NOW + timedelta(days=30)).date(),
-    )
 
 
 def statements(session) -> list[str]:
@@ -36,7 +24,7 @@ def statements(session) -> list[str]:
 
 
 def test_the_row_is_stored_with_its_column_defaults_and_nothing_is_read_back(session):
-    request = new_request("DSR-2026-INSR-T001")
+    request = request_row("DSR-2026-INSR-T001")
     seen = statements(session)
     insert_now(session, request)
     assert seen == ["INSERT"]
@@ -52,7 +40,7 @@ def test_the_row_is_stored_with_its_column_defaults_and_nothing_is_read_back(ses
 
 
 def test_later_changes_are_ordinary_updates_with_the_version_check(session):
-    request = insert_now(session, new_request("DSR-2026-INSR-T002"))
+    request = insert_now(session, request_row("DSR-2026-INSR-T002"))
     transition(session, Actor.system("tests"), NOW, request, Action.VERIFY)
     request.pauses.append(RequestPause(started_at=NOW, reason="waiting"))
     session.commit()
@@ -64,7 +52,7 @@ def test_a_row_the_database_refuses_leaves_the_transaction_to_roll_back(session)
     taken = make_request(session, NOW)
     session.commit()
     with pytest.raises(Exception, match="(?i)unique|duplicate"):
-        insert_now(session, new_request(taken.reference))
+        insert_now(session, request_row(taken.reference))
     session.rollback()
     assert session.scalar(select(DataSubjectRequest).where(DataSubjectRequest.reference == taken.reference)) == taken
 
@@ -79,7 +67,7 @@ def test_it_refuses_what_it_cannot_do(session):
 
 
 def test_many_rows_go_in_with_one_call_and_ids_in_the_order_given(session):
-    rows = [new_request(f"DSR-2026-INSR-M00{n}") for n in range(3)]
+    rows = [request_row(f"DSR-2026-INSR-M00{n}") for n in range(3)]
     seen = statements(session)
     insert_all_now(session, rows)
     # One multi-row INSERT … RETURNING on servers; SQLite does not promise RETURNING's order for those.
@@ -88,7 +76,7 @@ def test_many_rows_go_in_with_one_call_and_ids_in_the_order_given(session):
     session.commit()
     stored = session.scalars(select(DataSubjectRequest.reference).order_by(DataSubjectRequest.id)).all()
     assert stored[-3:] == [r.reference for r in rows]
-    mixed = [new_request("DSR-2026-INSR-X001"), OutboxMessage(channel="email", recipient="a@example.org")]
+    mixed = [request_row("DSR-2026-INSR-X001"), OutboxMessage(channel="email", recipient="a@example.org")]
     with pytest.raises(ValueError, match="one model"):
         insert_all_now(session, mixed)
 
