@@ -106,6 +106,8 @@ def test_access_without_a_phone_waits_for_staff_after_the_email_code(client, ses
     response = enter_code(client, path, code_in(outbox_texts(session)[0]))
     status_page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Your email is confirmed; our team is finishing the check." in status_page
+    # The headline agrees: nothing more is asked of the requester.
+    assert "our team is checking your identity" in status_page and "waiting for you to confirm" not in status_page
     assert session.scalar(select(DataSubjectRequest)).status is Status.SUBMITTED
     assert "A member of our team will finish checking" in client.get(path).get_data(as_text=True)
 

@@ -9,7 +9,7 @@ from dsr.domain.actors import Actor
 from dsr.domain.errors import DomainError
 from dsr.domain.lifecycle import Status
 from dsr.domain.uploads import ALLOWED_TEXT, UploadLimits
-from dsr.domain.verification import Factor
+from dsr.domain.verification import Factor, next_factor
 from dsr.encryption import current_cipher
 from dsr.extensions import db, limiter
 from dsr.models import DataSubjectRequest
@@ -31,6 +31,8 @@ STATUS_TEXT = {
     Status.WITHDRAWN: "You withdrew this request.",
     Status.EXPIRED: "This request expired because your identity was not confirmed in time.",
 }
+# Submitted, but the requester has done their part: only a staff member can finish the identity check.
+WITH_STAFF_TEXT = "We have what we need from you for now: our team is checking your identity."
 
 
 @bp.route("/status", methods=["GET", "POST"])
@@ -74,6 +76,16 @@ def status_page(reference: str):
     return render_page(found, ReplyForm(), WithdrawForm())
 
 
+def waits_for_staff(found: DataSubjectRequest) -> bool:
+    """Submitted, the email confirmed, and no code left to ask the requester for."""
+    has_phone = bool(found.requester_phone)
+    return (
+        found.status is Status.SUBMITTED
+        and Factor.EMAIL in found.factors
+        and next_factor(found.request_type, found.factors, has_phone=has_phone) is None
+    )
+
+
 def render_page(
     found: DataSubjectRequest,
     reply_form: ReplyForm,
@@ -88,7 +100,7 @@ def render_page(
         bundle=bundle if bundle is not None and bundle.released_at else None,
         download_refusal=download_refusal(bundle, now()) if bundle is not None else None,
         download_form=download_form or DownloadForm(formdata=None),
-        status_text=STATUS_TEXT[found.status],
+        status_text=WITH_STAFF_TEXT if waits_for_staff(found) else STATUS_TEXT[found.status],
         messages=intake.visible_messages(db.session, found),
         reply_form=reply_form,
         upload_limits=upload_limits(),
