@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import fields
 from datetime import datetime
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from dsr.domain.actors import Actor
-from dsr.domain.rules import DEFAULT_JURISDICTION, DEFAULT_RULES, find_rule
+from dsr.domain.rules import ANY_TYPE, DEFAULT_JURISDICTION, DEFAULT_RULES, find_rule
 from dsr.domain.rules import DeadlineRule as RuleSpec
 from dsr.models import DeadlineRule
 from dsr.models.rules import rule_spec
@@ -20,17 +20,24 @@ def load_rules(session: Session) -> list[RuleSpec]:
     return [row.to_spec() for row in session.scalars(select(DeadlineRule))]
 
 
-# Only the rows find_rule can choose from, as plain rows. Read on every new request and every clock
+# Only the rows find_rule can choose from (at most three: the type's own rule, the jurisdiction's
+# catch-all and the default catch-all), as plain rows. Read on every new request and every clock
 # change (never cached: an admin's edit applies to the next due date in every process), so the
 # statement is built once and no ORM objects are made.
 _CANDIDATES = select(*DeadlineRule.__table__.c).where(
-    or_(DeadlineRule.jurisdiction == bindparam("jurisdiction"), DeadlineRule.jurisdiction == DEFAULT_JURISDICTION)
+    or_(
+        and_(
+            DeadlineRule.jurisdiction == bindparam("jurisdiction"),
+            DeadlineRule.request_type.in_([bindparam("request_type"), ANY_TYPE]),
+        ),
+        and_(DeadlineRule.jurisdiction == DEFAULT_JURISDICTION, DeadlineRule.request_type == ANY_TYPE),
+    )
 )
 
 
 def rule_for(session: Session, jurisdiction: str, request_type: str) -> RuleSpec:
     session.flush()  # a rule edited in this session counts; then a plain Core read (no ORM execution path)
-    rows = session.connection().execute(_CANDIDATES, {"jurisdiction": jurisdiction})
+    rows = session.connection().execute(_CANDIDATES, {"jurisdiction": jurisdiction, "request_type": request_type})
     return find_rule([rule_spec(row) for row in rows], jurisdiction, request_type)
 
 
