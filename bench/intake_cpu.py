@@ -16,14 +16,13 @@ import os
 import platform
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from intake_throughput import ROOT, WORKERS, database, post_script, serve, wrk
+from intake_throughput import ROOT, WORKERS, post_script, prepared, serve, wrk
 from loopback import free_port
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -61,20 +60,7 @@ def group(pid: int, name: str, workers: set[int]) -> str | None:
 def measure(backend: str, app: str, seconds: int) -> tuple[float, dict[str, float]]:
     """Requests per second and CPU milliseconds per request, by group."""
     scratch = Path(tempfile.mkdtemp())
-    env = {
-        **os.environ,
-        "DSR_ENV": "production",
-        "DSR_SECRET_KEY": "b" * 40,
-        "DSR_DATABASE_URL": database(backend, scratch),
-        "DSR_SECURE_COOKIES": "false",
-        "DSR_RATELIMIT_ENABLED": "false",
-        "DSR_BUNDLE_DIR": str(scratch),
-        "DSR_LOG_LEVEL": "WARNING",
-    }
-    flask = [sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"]
-    subprocess.run(flask, cwd=ROOT, env=env, check=True, capture_output=True)  # noqa: S603
-    floor = [sys.executable, "-c", "import floor_app; floor_app.create_table()"]
-    subprocess.run(floor, cwd=ROOT / "bench", env=env, check=True, capture_output=True)  # noqa: S603
+    env = prepared(backend, scratch)
     port = free_port()
     server = serve(app, env, port)
     try:

@@ -97,8 +97,8 @@ def database(backend: str, scratch: Path) -> str:
     return fresh_postgres_database("dsr_intake_bench")
 
 
-def measure(backend: str, seconds: int) -> dict[str, float]:
-    scratch = Path(tempfile.mkdtemp())
+def prepared(backend: str, scratch: Path) -> dict[str, str]:
+    """The servers' environment, with the database on `backend` migrated and the floor's table made."""
     env = {
         **os.environ,
         "DSR_ENV": "production",
@@ -109,20 +109,16 @@ def measure(backend: str, seconds: int) -> dict[str, float]:
         "DSR_BUNDLE_DIR": str(scratch),
         "DSR_LOG_LEVEL": "WARNING",
     }
-    subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"],
-        cwd=ROOT,
-        env=env,  # noqa: S603
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        [sys.executable, "-c", "import floor_app; floor_app.create_table()"],
-        cwd=ROOT / "bench",
-        env=env,  # noqa: S603
-        check=True,
-        capture_output=True,
-    )
+    upgrade = [sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"]
+    subprocess.run(upgrade, cwd=ROOT, env=env, check=True, capture_output=True)  # noqa: S603
+    floor_table = [sys.executable, "-c", "import floor_app; floor_app.create_table()"]
+    subprocess.run(floor_table, cwd=ROOT / "bench", env=env, check=True, capture_output=True)  # noqa: S603
+    return env
+
+
+def measure(backend: str, seconds: int) -> dict[str, float]:
+    scratch = Path(tempfile.mkdtemp())
+    env = prepared(backend, scratch)
     ports = {"intake": free_port(), "bare": free_port(), "floor": free_port()}
     apps = {"intake": "app:app", "bare": "bench.bare_app:app", "floor": "bench.floor_app:app"}
     servers = [serve(apps[name], env, port) for name, port in ports.items()]
