@@ -34,7 +34,7 @@ test: $(VENV)/.dev
 test-db: $(VENV)/.dev
 	$(PY) -m pytest -m "not browser" -q
 
-## make bench: every benchmark, results in bench/results/latest.md and the README (about 40 minutes)
+## make bench: every benchmark, results in bench/results/latest.md and the README (about 45 minutes)
 bench: $(VENV)/.dev
 	command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk >/dev/null; } || { echo "install wrk (apt-get install wrk)"; exit 1; }
 	$(PY) bench/run_all.py $(BENCH_ARGS)

@@ -1,5 +1,5 @@
 """Run every benchmark, one after another, and collect their tables into bench/results/latest.md and
-the README's "Latest benchmark results" section. This is what `make bench` runs (about 40 minutes on
+the README's "Latest benchmark results" section. This is what `make bench` runs (about 45 minutes on
 a 2-CPU machine; pass --quick for one run of each at the smaller sizes, a few minutes).
 
 Each benchmark also keeps its own table in bench/results/<name>.md; they are never timed assertions
