@@ -27,7 +27,7 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-from loopback import free_port, wait_for_port
+from loopback import child_pids, free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_MB = 120
@@ -85,8 +85,7 @@ def measure(shape: str, idle_seconds: float) -> float:
         time.sleep(idle_seconds)
         if shape == "serve":
             return rss_mb(process.pid)
-        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
-        return rss_mb(int(children[0]))
+        return rss_mb(child_pids(process.pid)[0])
     finally:
         process.terminate()
         process.wait(timeout=20)

@@ -15,7 +15,6 @@ import argparse
 import os
 import platform
 import shutil
-import subprocess
 import tempfile
 import threading
 import time
@@ -23,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from intake_throughput import ROOT, WORKERS, post_script, prepared, serve, wrk
-from loopback import free_port
+from loopback import child_pids, free_port
 
 TICK = os.sysconf("SC_CLK_TCK")
 APPS = {"form": "app:app", "floor": "bench.floor_app:app"}
@@ -67,8 +66,7 @@ def measure(backend: str, app: str, seconds: int) -> tuple[float, dict[str, floa
         base = f"http://127.0.0.1:{port}"
         headers, script = post_script(base, scratch)
         wrk(base + "/request", 2, script, headers)  # warm up
-        children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True)  # noqa: S603,S607
-        workers = {int(pid) for pid in children.stdout.split()}
+        workers = set(child_pids(server.pid))
         rate = {}
         load = threading.Thread(target=lambda: rate.update(rps=wrk(base + "/request", seconds, script, headers)))
         before, busy_before = cpu_by_process(), busy_seconds()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -21,6 +22,11 @@ def wait_for_port(port: int, what: str, seconds: float = 30) -> None:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"{what} did not start")
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes `pid` started (a gunicorn master's workers), oldest first."""
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/{}"
